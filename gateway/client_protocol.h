@@ -1,0 +1,69 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <grpcpp/support/status.h>
+
+namespace streamgate::gateway {
+
+// The JSON protocol spoken on /ws, wire-compatible with the original TypeScript server.
+// Parsing client frames and encoding server frames both live here; no other file of the
+// gateway touches JSON.
+
+// What went wrong, as the client sees it: a stable machine-readable code and a generic
+// human-readable text. Details stay in the logs.
+enum class ClientError {
+  kInvalidJson,          // the frame is not JSON
+  kInvalidMessage,       // JSON, but not an object / a field of the wrong type
+  kUnknownType,          // "type" missing or not one we know
+  kInvalidContent,       // user_message content missing, not a string, or blank
+  kSessionMismatch,      // "sessionId" is not this connection's
+  kBusy,                 // a reply is already streaming on this session
+  kNothingToCancel,      // cancel with no reply streaming
+  kUnsupportedFrame,     // a binary frame
+  kUpstreamUnavailable,  // llm-service (or the model provider) cannot be reached
+  kRateLimited,          // the provider's rate limit
+  kTimeout,              // the reply took longer than allowed
+  kUpstreamError,        // any other failure producing the reply
+  kInternal,             // a bug on our side
+};
+std::string_view ErrorCodeName(ClientError error);
+std::string_view ErrorText(ClientError error);
+
+// One mapping from llm-service's status to what the client is told.
+ClientError ClientErrorForStatus(const grpc::Status& status);
+
+struct ClientMessage {
+  enum class Type { kUserMessage, kCancel };
+  Type type = Type::kUserMessage;
+  std::string content;  // user_message only
+};
+
+struct ParseResult {
+  std::optional<ClientMessage> message;  // set on success
+  ClientError error = ClientError::kInternal;
+  std::string detail;  // for the log: what exactly was wrong (may quote the input's shape)
+};
+
+// Parses one text frame from the client whose connection owns `session_id`. A missing
+// "sessionId" is accepted: the connection identifies the session.
+ParseResult ParseClientMessage(std::string_view frame, std::string_view session_id);
+
+// Server -> client frames. Every frame carries the session id and the session's `seq`,
+// which increases by one per frame sent.
+struct Usage {
+  uint32_t input_tokens = 0;
+  uint32_t output_tokens = 0;
+};
+std::string EncodeConnectionEstablished(std::string_view session_id, uint64_t seq);
+std::string EncodeStreamStart(std::string_view session_id, uint64_t seq,
+                              std::string_view request_id);
+std::string EncodeStreamChunk(std::string_view session_id, uint64_t seq, std::string_view text);
+std::string EncodeStreamEnd(std::string_view session_id, uint64_t seq, std::string_view request_id,
+                            std::string_view stop_reason, const Usage& usage);
+std::string EncodeError(std::string_view session_id, uint64_t seq, ClientError error);
+
+}  // namespace streamgate::gateway

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace streamgate::gateway {
+
+// Everything the gateway is configured with, filled once by main from flags and the
+// environment, validated, then passed by const reference.
+struct GatewayConfig {
+  std::string bind = "127.0.0.1";
+  int port = 3000;
+  std::string llm_service = "127.0.0.1:50051";
+  int io_threads = 0;  // 0: one per core
+  int64_t max_message_bytes = 64 * 1024;
+  // Bound on the bytes queued for one client; beyond it the reply's gRPC stream is paused.
+  int64_t max_outbound_bytes = 256 * 1024;
+  int64_t max_connections = 10000;
+  absl::Duration handshake_timeout = absl::Seconds(10);
+  absl::Duration reply_timeout = absl::Seconds(300);
+  absl::Duration drain_timeout = absl::Seconds(25);
+  std::string log_level = "info";
+};
+
+absl::Status Validate(const GatewayConfig& config);
+
+}  // namespace streamgate::gateway

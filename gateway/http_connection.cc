@@ -1,0 +1,93 @@
+#include "gateway/http_connection.h"
+
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "common/log.h"
+#include "gateway/session_registry.h"
+
+namespace streamgate::gateway {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+// Requests to the gateway are tiny GETs; anything bigger is not for us.
+constexpr uint32_t kHeaderLimit = 8 * 1024;
+constexpr uint64_t kBodyLimit = 1024;
+
+}  // namespace
+
+HttpConnection::HttpConnection(boost::asio::ip::tcp::socket&& socket, SessionDeps deps)
+    : stream_(std::move(socket)), deps_(deps) {}
+
+void HttpConnection::Start() { DoRead(); }
+
+void HttpConnection::DoRead() {
+  parser_.emplace();
+  parser_->header_limit(kHeaderLimit);
+  parser_->body_limit(kBodyLimit);
+  stream_.expires_after(absl::ToChronoMilliseconds(deps_.config->handshake_timeout));
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&HttpConnection::OnRead, shared_from_this()));
+}
+
+void HttpConnection::OnRead(beast::error_code ec, size_t) {
+  if (ec == http::error::end_of_stream) {
+    beast::error_code ignored;
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+    return;
+  }
+  if (ec) {
+    if (ec != beast::error::timeout && ec != boost::asio::error::operation_aborted) {
+      common::Logger("http")->debug("request read failed error=\"{}\"", ec.message());
+    }
+    return;
+  }
+  Request request = parser_->release();
+  if (request.target() == "/ws") {
+    if (beast::websocket::is_upgrade(request)) return Upgrade(std::move(request));
+    return Reply(http::status::upgrade_required, "text/plain", "WebSocket upgrade required\n");
+  }
+  if (request.method() == http::verb::get && request.target() == "/healthz") {
+    return Reply(http::status::ok, "application/json", "{\"status\":\"ok\"}\n");
+  }
+  Reply(http::status::not_found, "text/plain", "Not found\n");
+}
+
+void HttpConnection::Upgrade(Request request) {
+  auto limit = static_cast<size_t>(deps_.config->max_connections);
+  if (!deps_.registry->TryReserve(limit)) {
+    common::Logger("http")->warn("upgrade refused reason=connection_limit limit={}", limit);
+    return Reply(http::status::service_unavailable, "application/json",
+                 "{\"error\":\"connection limit reached\"}\n");
+  }
+  auto session = std::make_shared<Session>(stream_.release_socket(), deps_);
+  session->Run(std::move(request));
+}
+
+void HttpConnection::Reply(http::status status, std::string content_type, std::string body) {
+  response_ = std::make_shared<Response>(status, 11);
+  response_->set(http::field::server, "streamgate");
+  response_->set(http::field::content_type, content_type);
+  response_->body() = std::move(body);
+  response_->keep_alive(status == http::status::ok || status == http::status::not_found);
+  response_->prepare_payload();
+  bool keep_alive = response_->keep_alive();
+  http::async_write(stream_, *response_,
+                    beast::bind_front_handler(&HttpConnection::OnWrite, shared_from_this(),
+                                              keep_alive));
+}
+
+void HttpConnection::OnWrite(bool keep_alive, beast::error_code ec, size_t) {
+  response_.reset();
+  if (ec) return;
+  if (!keep_alive) {
+    beast::error_code ignored;
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+    return;
+  }
+  DoRead();
+}
+
+}  // namespace streamgate::gateway

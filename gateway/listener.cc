@@ -1,0 +1,67 @@
+#include "gateway/listener.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "gateway/http_connection.h"
+
+namespace streamgate::gateway {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+
+Listener::Listener(net::io_context& io, SessionDeps deps)
+    : io_(io), acceptor_(net::make_strand(io)), deps_(deps) {}
+
+absl::StatusOr<std::shared_ptr<Listener>> Listener::Create(net::io_context& io,
+                                                           const std::string& address, int port,
+                                                           SessionDeps deps) {
+  beast::error_code ec;
+  auto ip = net::ip::make_address(address, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("bad bind address '", address, "'"));
+  tcp::endpoint endpoint(ip, static_cast<unsigned short>(port));
+  auto listener = std::make_shared<Listener>(io, deps);
+  auto& acceptor = listener->acceptor_;
+  auto fail = [&](const char* what) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot ", what, " ", address, ":", port, ": ", ec.message()));
+  };
+  if (acceptor.open(endpoint.protocol(), ec); ec) return fail("open");
+  if (acceptor.set_option(net::socket_base::reuse_address(true), ec); ec) return fail("set up");
+  if (acceptor.bind(endpoint, ec); ec) return fail("bind");
+  if (acceptor.listen(net::socket_base::max_listen_connections, ec); ec) return fail("listen");
+  listener->port_ = acceptor.local_endpoint().port();
+  return listener;
+}
+
+void Listener::Start() { DoAccept(); }
+
+void Listener::Stop() {
+  net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    beast::error_code ignored;
+    self->acceptor_.close(ignored);
+  });
+}
+
+void Listener::DoAccept() {
+  acceptor_.async_accept(net::make_strand(io_),
+                         beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
+}
+
+void Listener::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+  if (ec) {
+    // Typically EMFILE: keep serving the connections we have and try again.
+    common::Logger("gateway")->warn("accept failed error=\"{}\"", ec.message());
+  } else {
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    std::make_shared<HttpConnection>(std::move(socket), deps_)->Start();
+  }
+  DoAccept();
+}
+
+}  // namespace streamgate::gateway

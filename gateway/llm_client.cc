@@ -1,0 +1,31 @@
+#include "gateway/llm_client.h"
+
+namespace streamgate::gateway {
+namespace {
+
+grpc::ChannelArguments ChannelArgs() {
+  grpc::ChannelArguments args;
+  args.SetServiceConfigJSON(R"({"loadBalancingConfig":[{"round_robin":{}}]})");
+  // gRPC's default reconnect backoff grows to two minutes; a restarted llm-service must be
+  // usable again within a second or so.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Find a silently dead llm-service (no FIN/RST) while replies are streaming.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  return args;
+}
+
+}  // namespace
+
+LlmClient::LlmClient(const std::string& target)
+    : channel_(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                         ChannelArgs())),
+      stub_(llm::v1::LlmService::NewStub(channel_)) {}
+
+bool LlmClient::WaitUntilReachable(absl::Duration timeout) {
+  return channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout));
+}
+
+}  // namespace streamgate::gateway

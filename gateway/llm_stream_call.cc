@@ -1,0 +1,102 @@
+#include "gateway/llm_stream_call.h"
+
+#include <boost/asio/post.hpp>
+
+#include "absl/time/clock.h"
+
+namespace streamgate::gateway {
+
+namespace net = boost::asio;
+
+LlmStreamCall::LlmStreamCall(uint64_t call_id, net::any_io_executor executor,
+                             std::weak_ptr<LlmCallObserver> observer)
+    : call_id_(call_id), executor_(std::move(executor)), observer_(std::move(observer)) {}
+
+std::shared_ptr<LlmStreamCall> LlmStreamCall::Start(llm::v1::LlmService::Stub* stub,
+                                                    llm::v1::StreamChatRequest request,
+                                                    absl::Duration timeout, uint64_t call_id,
+                                                    net::any_io_executor executor,
+                                                    std::weak_ptr<LlmCallObserver> observer) {
+  auto call = std::make_shared<LlmStreamCall>(call_id, std::move(executor), std::move(observer));
+  call->self_ = call;
+  call->request_ = std::move(request);
+  call->context_.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  stub->async()->StreamChat(&call->context_, &call->request_, call.get());
+  call->StartRead(&call->response_);
+  call->AddHold();
+  call->StartCall();
+  return call;
+}
+
+void LlmStreamCall::Cancel() {
+  bool remove_hold = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (cancelled_) return;
+    cancelled_ = true;
+    // With a read deferred, nothing is outstanding: release the hold so OnDone can come.
+    if (read_deferred_) {
+      read_deferred_ = false;
+      remove_hold = ReleaseHoldLocked();
+    }
+  }
+  context_.TryCancel();
+  if (remove_hold) RemoveHold();
+}
+
+void LlmStreamCall::Pause() {
+  absl::MutexLock lock(&mu_);
+  paused_ = true;
+}
+
+void LlmStreamCall::Resume() {
+  {
+    absl::MutexLock lock(&mu_);
+    paused_ = false;
+    if (!read_deferred_) return;
+    read_deferred_ = false;
+  }
+  StartRead(&response_);
+}
+
+bool LlmStreamCall::ReleaseHoldLocked() {
+  bool had_hold = hold_;
+  hold_ = false;
+  return had_hold;
+}
+
+void LlmStreamCall::OnReadDone(bool ok) {
+  if (!ok) {
+    // The stream ended (status follows in OnDone); no read will follow.
+    bool remove_hold;
+    {
+      absl::MutexLock lock(&mu_);
+      remove_hold = ReleaseHoldLocked();
+    }
+    if (remove_hold) RemoveHold();
+    return;
+  }
+  net::post(executor_, [observer = observer_, id = call_id_,
+                        message = std::move(response_)]() mutable {
+    if (auto target = observer.lock()) target->OnCallMessage(id, std::move(message));
+  });
+  response_.Clear();
+  {
+    absl::MutexLock lock(&mu_);
+    if (paused_ && !cancelled_) {
+      read_deferred_ = true;
+      return;
+    }
+  }
+  StartRead(&response_);
+}
+
+void LlmStreamCall::OnDone(const grpc::Status& status) {
+  net::post(executor_, [observer = observer_, id = call_id_, status] {
+    if (auto target = observer.lock()) target->OnCallDone(id, status);
+  });
+  // May destroy this object; nothing may follow.
+  self_.reset();
+}
+
+}  // namespace streamgate::gateway

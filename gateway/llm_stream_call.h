@@ -1,0 +1,75 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <cstdint>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "streamgate/llm/v1/llm_service.grpc.pb.h"
+
+namespace streamgate::gateway {
+
+// Receives one call's events, always on the executor given to LlmStreamCall::Start (the
+// session's strand), in stream order.
+class LlmCallObserver {
+ public:
+  virtual ~LlmCallObserver() = default;
+  virtual void OnCallMessage(uint64_t call_id, llm::v1::StreamChatResponse message) = 0;
+  // The last event of a call.
+  virtual void OnCallDone(uint64_t call_id, const grpc::Status& status) = 0;
+};
+
+// The gRPC stream for one user message: a callback ClientReadReactor that reads one
+// message at a time and posts each to the observer's strand. Never touches the observer's
+// state itself. Keeps itself alive from Start until OnDone.
+//
+// Flow control: the observer calls Pause() when its outbound queue is full; the next read
+// is then deferred until Resume(), so unread replies wait in HTTP/2 flow control rather
+// than in gateway memory. A deferred read starts outside a reaction, hence the hold taken
+// before StartCall and released once no read can follow.
+class LlmStreamCall : public grpc::ClientReadReactor<llm::v1::StreamChatResponse>,
+                      public std::enable_shared_from_this<LlmStreamCall> {
+ public:
+  static std::shared_ptr<LlmStreamCall> Start(llm::v1::LlmService::Stub* stub,
+                                              llm::v1::StreamChatRequest request,
+                                              absl::Duration timeout, uint64_t call_id,
+                                              boost::asio::any_io_executor executor,
+                                              std::weak_ptr<LlmCallObserver> observer);
+
+  // Any thread. Ends the call with CANCELLED (llm-service sees the cancellation).
+  void Cancel();
+  // Any thread; normally the observer's strand.
+  void Pause();
+  void Resume();
+
+  void OnReadDone(bool ok) override;
+  void OnDone(const grpc::Status& status) override;
+
+  // Public for make_shared; use Start.
+  LlmStreamCall(uint64_t call_id, boost::asio::any_io_executor executor,
+                std::weak_ptr<LlmCallObserver> observer);
+
+ private:
+  // Caller holds mu_; returns true when the caller must call RemoveHold.
+  bool ReleaseHoldLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const uint64_t call_id_;
+  const boost::asio::any_io_executor executor_;
+  const std::weak_ptr<LlmCallObserver> observer_;
+  grpc::ClientContext context_;
+  llm::v1::StreamChatRequest request_;
+  llm::v1::StreamChatResponse response_;  // target of the one read in flight
+  std::shared_ptr<LlmStreamCall> self_;   // set in Start, dropped at the end of OnDone
+
+  absl::Mutex mu_;
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_deferred_ ABSL_GUARDED_BY(mu_) = false;  // a read is due but waits for Resume
+  bool hold_ ABSL_GUARDED_BY(mu_) = true;            // the hold taken before StartCall
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace streamgate::gateway

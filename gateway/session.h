@@ -1,0 +1,102 @@
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gateway/client_protocol.h"
+#include "gateway/gateway_config.h"
+#include "gateway/llm_stream_call.h"
+
+namespace streamgate::gateway {
+
+class LlmClient;
+class SessionRegistry;
+
+// What every session shares; all outlive the sessions.
+struct SessionDeps {
+  const GatewayConfig* config;
+  LlmClient* llm;
+  SessionRegistry* registry;
+};
+
+// One browser (or tool) connection on /ws and its conversation with llm-service.
+// Kept alive by its pending Beast operations and posted gRPC events; the registry holds it
+// weakly. Every member is touched only on the session's strand (the socket's executor);
+// the public methods other than the constructor post there first.
+class Session : public LlmCallObserver, public std::enable_shared_from_this<Session> {
+ public:
+  using Socket = boost::asio::ip::tcp::socket;
+  using UpgradeRequest = boost::beast::http::request<boost::beast::http::string_body>;
+
+  // `socket`'s executor must be a strand; a registry slot must already be reserved.
+  Session(Socket&& socket, SessionDeps deps);
+  ~Session() override;
+
+  // Completes the WebSocket handshake for `upgrade` and starts the session.
+  void Run(UpgradeRequest upgrade);
+  // Any thread: closes the connection with `code` (1001 at shutdown).
+  void Close(boost::beast::websocket::close_code code);
+
+  const std::string& id() const { return id_; }
+
+ private:
+  struct ActiveReply {
+    uint64_t call_id = 0;
+    std::string request_id;
+    std::shared_ptr<LlmStreamCall> call;
+    bool completed = false;
+    std::string stop_reason;
+    Usage usage;
+  };
+
+  void OnAccept(boost::beast::error_code ec);
+  void MaybeRead();
+  void OnRead(boost::beast::error_code ec, size_t bytes);
+  void HandleText(std::string_view frame);
+  void StartReply(std::string content);
+
+  void OnCallMessage(uint64_t call_id, llm::v1::StreamChatResponse message) override;
+  void OnCallDone(uint64_t call_id, const grpc::Status& status) override;
+
+  void SendError(ClientError error);
+  void Send(std::string frame);
+  void DoWrite();
+  void OnWrite(boost::beast::error_code ec, size_t bytes);
+  void DoClose(boost::beast::websocket::close_code code);
+  // Ends the session's work after the connection is gone; `reason` is for the log.
+  void Teardown(std::string_view reason);
+  // Gives the registry slot back, once: at teardown or, failing that, destruction.
+  void ReleaseSlot();
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  const SessionDeps deps_;
+  const std::string id_;
+  const std::chrono::steady_clock::time_point opened_at_;
+  boost::beast::flat_buffer read_buffer_;
+  // Frames waiting to be written, oldest first; the front one is in flight while writing_.
+  // Bounded by config.max_outbound_bytes: above it the reply's stream and the client's
+  // reads pause until the queue is down to half.
+  std::deque<std::string> outbox_;
+  size_t outbox_bytes_ = 0;
+  bool writing_ = false;
+  bool reading_ = false;
+  bool reply_paused_ = false;
+  bool registered_ = false;
+  bool slot_released_ = false;
+  bool closing_ = false;       // no new reads or frames; close handshake pending or done
+  bool torn_down_ = false;
+  std::optional<boost::beast::websocket::close_code> close_after_write_;
+  uint64_t seq_ = 0;
+  uint64_t next_call_id_ = 1;
+  std::optional<ActiveReply> reply_;
+};
+
+}  // namespace streamgate::gateway
