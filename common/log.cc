@@ -46,4 +46,13 @@ std::shared_ptr<spdlog::logger> Logger(const std::string& component) {
   return logger;
 }
 
+void Announce(const std::string& component, const std::string& message) {
+  // Not registered, so InitLogging's level never applies to it.
+  spdlog::logger announcer(component, SharedSink());
+  announcer.set_pattern(kPattern, spdlog::pattern_time_type::utc);
+  announcer.set_level(spdlog::level::info);
+  announcer.info(message);
+  announcer.flush();
+}
+
 }  // namespace streamgate::common

@@ -32,4 +32,8 @@ absl::Status InitLogging(std::string_view level);
 // loggers share the sink configured by InitLogging (stderr at info before it is called).
 std::shared_ptr<spdlog::logger> Logger(const std::string& component);
 
+// Logs one info line whatever the configured level: the start-up line
+// "listening address=... port=N" is a contract with tests and tools, not chatter.
+void Announce(const std::string& component, const std::string& message);
+
 }  // namespace streamgate::common

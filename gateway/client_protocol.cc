@@ -158,6 +158,15 @@ std::string EncodeStreamEnd(std::string_view session_id, uint64_t seq, std::stri
   return out;
 }
 
+std::string EncodeStreamCancelled(std::string_view session_id, uint64_t seq,
+                                  std::string_view request_id) {
+  std::string out = Begin("stream_end", session_id, seq, 128);
+  AppendField(&out, "requestId", request_id);
+  out.append(",\"stopReason\":\"cancelled\",\"cancelled\":true");
+  out.append(",\"content\":\"Response stream cancelled\"}");
+  return out;
+}
+
 std::string EncodeError(std::string_view session_id, uint64_t seq, ClientError error) {
   std::string out = Begin("error", session_id, seq, 96);
   AppendField(&out, "error", ErrorText(error));

@@ -62,8 +62,12 @@ std::string EncodeConnectionEstablished(std::string_view session_id, uint64_t se
 std::string EncodeStreamStart(std::string_view session_id, uint64_t seq,
                               std::string_view request_id);
 std::string EncodeStreamChunk(std::string_view session_id, uint64_t seq, std::string_view text);
+// A reply stopped by the client's `cancel` ends with stop_reason "cancelled" and
+// "cancelled":true, so clients that only know stream_end still finish cleanly.
 std::string EncodeStreamEnd(std::string_view session_id, uint64_t seq, std::string_view request_id,
                             std::string_view stop_reason, const Usage& usage);
+std::string EncodeStreamCancelled(std::string_view session_id, uint64_t seq,
+                                  std::string_view request_id);
 std::string EncodeError(std::string_view session_id, uint64_t seq, ClientError error);
 
 }  // namespace streamgate::gateway

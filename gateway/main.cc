@@ -72,8 +72,10 @@ int main(int argc, char** argv) {
   (*listener)->Start();
   std::vector<std::thread> pool;
   for (int i = 0; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
-  log->info("listening address={} port={} llm_service={} io_threads={}", config.bind,
-            (*listener)->port(), config.llm_service, threads);
+  sg::common::Announce("gateway", fmt::format("listening address={} port={} llm_service={} "
+                                              "io_threads={}",
+                                              config.bind, (*listener)->port(),
+                                              config.llm_service, threads));
 
   int signo = signals.Wait();
   log->info("shutting down signal={} sessions={}", signo, registry.size());

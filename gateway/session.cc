@@ -112,6 +112,7 @@ void Session::HandleText(std::string_view frame) {
       return StartReply(std::move(parsed.message->content));
     case ClientMessage::Type::kCancel:
       if (!reply_.has_value()) return SendError(ClientError::kNothingToCancel);
+      reply_->cancel_requested = true;
       reply_->call->Cancel();
       return;
   }
@@ -168,6 +169,11 @@ void Session::OnCallDone(uint64_t call_id, const grpc::Status& status) {
     if (!closing_) {
       Send(EncodeStreamEnd(id_, ++seq_, reply.request_id, reply.stop_reason, reply.usage));
     }
+    return;
+  }
+  if (reply.cancel_requested && status.error_code() == grpc::StatusCode::CANCELLED) {
+    log->info("reply cancelled session={} request={}", id_, reply.request_id);
+    if (!closing_) Send(EncodeStreamCancelled(id_, ++seq_, reply.request_id));
     return;
   }
   ClientError error = status.ok() ? ClientError::kInternal : ClientErrorForStatus(status);

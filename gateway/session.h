@@ -53,6 +53,7 @@ class Session : public LlmCallObserver, public std::enable_shared_from_this<Sess
     std::string request_id;
     std::shared_ptr<LlmStreamCall> call;
     bool completed = false;
+    bool cancel_requested = false;
     std::string stop_reason;
     Usage usage;
   };

@@ -81,7 +81,8 @@ int main(int argc, char** argv) {
         absl::StrCat("cannot listen on ", config.bind, ":", config.port)));
   }
   server->GetHealthCheckService()->SetServingStatus(true);
-  log->info("listening address={} port={} provider={}", config.bind, port, provider->name());
+  sg::common::Announce("llm-service", fmt::format("listening address={} port={} provider={}",
+                                                  config.bind, port, provider->name()));
 
   int signo = signals.Wait();
   log->info("draining signal={} active_calls={}", signo, service.calls().active());

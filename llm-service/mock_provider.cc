@@ -17,7 +17,8 @@ namespace net = boost::asio;
 constexpr int kBurst = 64;
 
 // One mock reply. Lives on the mock thread only; kept alive by its pending timer or posted
-// handler. The channel's callbacks hold it weakly, so a finished reply frees at once.
+// handler, or while paused by its own `paused_hold_`. The channel's callbacks hold it
+// weakly, so a finished or cancelled reply frees at once.
 class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
  public:
   MockReplyRun(net::io_context& io, const v1::StreamChatRequest& request,
@@ -44,7 +45,10 @@ class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
         },
         [weak, &io = io_] {
           net::post(io, [weak] {
-            if (auto self = weak.lock()) self->timer_.cancel();
+            if (auto self = weak.lock()) {
+              self->timer_.cancel();
+              self->paused_hold_.reset();
+            }
           });
         });
     if (channel_->Push(std::move(started_)) == ChunkChannel::PushResult::kClosed) return;
@@ -62,6 +66,8 @@ class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
   }
 
   void Resume() {
+    auto keep_alive = std::move(paused_hold_);
+    if (!paused_) return;
     paused_ = false;
     next_deadline_ = std::chrono::steady_clock::now();
     Schedule();
@@ -83,7 +89,12 @@ class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
   void EmitBurst() {
     int budget = delay_.count() == 0 ? kBurst : 1;
     while (budget-- > 0) {
-      if (!EmitNext() || paused_) return;
+      if (!EmitNext()) return;
+      if (paused_) {
+        // Nothing is scheduled while paused; the channel's resume callback continues.
+        paused_hold_ = shared_from_this();
+        return;
+      }
     }
     Schedule();
   }
@@ -118,6 +129,7 @@ class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
   v1::StreamChatResponse started_;
   size_t next_piece_ = 0;
   bool paused_ = false;
+  std::shared_ptr<MockReplyRun> paused_hold_;  // set only while paused
   std::chrono::steady_clock::time_point next_deadline_;
 };
 

@@ -1,0 +1,53 @@
+#include "llm-service/mock_reply.h"
+
+#include "gtest/gtest.h"
+
+namespace streamgate::llm {
+namespace {
+
+std::string Join(const std::vector<std::string_view>& pieces) {
+  std::string out;
+  for (auto piece : pieces) out += piece;
+  return out;
+}
+
+TEST(MockReply, SplitsAfterEachRunOfWhitespace) {
+  auto pieces = SplitAfterWhitespace("Echo: hello  world\n");
+  EXPECT_EQ(pieces, (std::vector<std::string_view>{"Echo: ", "hello  ", "world\n"}));
+}
+
+TEST(MockReply, SplitConcatenatesBackExactly) {
+  for (std::string text : {"", " ", "a", " leading", "trailing ", "a\tb\r\nc  d", "x\v\fy",
+                           "caf\xC3\xA9 \xF0\x9F\x98\x80 ok"}) {
+    EXPECT_EQ(Join(SplitAfterWhitespace(text)), text) << text;
+  }
+}
+
+TEST(MockReply, EchoesTheLastUserMessage) {
+  v1::StreamChatRequest request;
+  auto add = [&](v1::Role role, std::string text) {
+    auto* message = request.add_messages();
+    message->set_role(role);
+    message->set_content(std::move(text));
+  };
+  add(v1::ROLE_USER, "first");
+  add(v1::ROLE_ASSISTANT, "Echo: first");
+  add(v1::ROLE_USER, "second question");
+  EXPECT_EQ(MockReplyText(request, 0), "Echo: second question");
+}
+
+TEST(MockReply, AppendsDeterministicFillerWords) {
+  v1::StreamChatRequest request;
+  auto* message = request.add_messages();
+  message->set_role(v1::ROLE_USER);
+  message->set_content("hi");
+  std::string text = MockReplyText(request, 21);
+  EXPECT_EQ(text.rfind("Echo: hi lorem ipsum dolor", 0), 0u) << text;
+  EXPECT_EQ(SplitAfterWhitespace(text).size(), 2u + 21u);
+  EXPECT_EQ(text, MockReplyText(request, 21));
+  // The filler list wraps around after its 19 words.
+  EXPECT_TRUE(text.ends_with(" aliqua lorem ipsum")) << text;
+}
+
+}  // namespace
+}  // namespace streamgate::llm

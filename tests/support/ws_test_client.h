@@ -1,0 +1,72 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace streamgate::testing {
+
+using Json = nlohmann::json;
+using namespace std::chrono_literals;
+
+// A WebSocket client for tests, driven by the calling thread: every call runs the client's
+// own io_context until the operation completes or its timeout passes (then the operation
+// is cancelled and the call reports failure). Not thread-safe.
+class WsTestClient {
+ public:
+  WsTestClient();
+  ~WsTestClient();
+
+  // TCP connect + WebSocket handshake to 127.0.0.1:port`path`.
+  bool Connect(int port, std::string_view path = "/ws", std::chrono::milliseconds timeout = 5s);
+  // The HTTP status of the handshake response (101 on success; e.g. 503 when refused).
+  int handshake_status() const { return handshake_status_; }
+
+  bool SendText(std::string_view text, std::chrono::milliseconds timeout = 5s);
+  bool SendBinary(std::string_view bytes, std::chrono::milliseconds timeout = 5s);
+  bool SendJson(const Json& message, std::chrono::milliseconds timeout = 5s);
+
+  // The next text frame, parsed; nullopt on timeout, close or a frame that is not JSON.
+  std::optional<Json> ReadJson(std::chrono::milliseconds timeout = 5s);
+  // Reads frames until one has "type" == `type`; the frames before it go to *skipped.
+  std::optional<Json> ReadUntilType(std::string_view type, std::chrono::milliseconds timeout = 5s,
+                                    std::vector<Json>* skipped = nullptr);
+
+  // Starts the close handshake and waits for it.
+  void Close(std::chrono::milliseconds timeout = 5s);
+  // Drops the TCP connection without a close handshake.
+  void Abort();
+
+  // After a read failed because the server closed: its close code and reason.
+  boost::beast::websocket::close_reason server_close_reason() const { return ws_.reason(); }
+  boost::beast::error_code last_error() const { return last_error_; }
+
+ private:
+  using Completion = std::function<void(boost::beast::error_code)>;
+  // Runs one asynchronous operation to completion or timeout.
+  boost::beast::error_code Run(const std::function<void(Completion)>& start,
+                               std::chrono::milliseconds timeout);
+
+  boost::asio::io_context io_;
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer buffer_;
+  int handshake_status_ = 0;
+  boost::beast::error_code last_error_;
+};
+
+struct HttpResult {
+  int status = 0;  // 0: no response
+  std::string body;
+  std::string content_type;
+};
+// One HTTP/1.1 GET to 127.0.0.1:port`target`.
+HttpResult HttpGet(int port, std::string_view target, std::chrono::milliseconds timeout = 5s);
+
+}  // namespace streamgate::testing
