@@ -16,6 +16,13 @@ namespace {
 constexpr uint32_t kHeaderLimit = 8 * 1024;
 constexpr uint64_t kBodyLimit = 1024;
 
+// --- chat page (gateway/web) ---
+// The path part of a request target: "/app.js?v=2" is "/app.js".
+std::string_view PathOf(std::string_view target) {
+  return target.substr(0, target.find_first_of("?#"));
+}
+// --- end chat page ---
+
 }  // namespace
 
 HttpConnection::HttpConnection(boost::asio::ip::tcp::socket&& socket, SessionDeps deps)
@@ -52,6 +59,13 @@ void HttpConnection::OnRead(beast::error_code ec, size_t) {
   if (request.method() == http::verb::get && request.target() == "/healthz") {
     return Reply(http::status::ok, "application/json", "{\"status\":\"ok\"}\n");
   }
+  // --- chat page (gateway/web) ---
+  if (request.method() == http::verb::get) {
+    if (const WebAsset* asset = FindWebAsset(PathOf(request.target()))) {
+      return ReplyWebAsset(*asset);
+    }
+  }
+  // --- end chat page ---
   Reply(http::status::not_found, "text/plain", "Not found\n");
 }
 
@@ -78,6 +92,25 @@ void HttpConnection::Reply(http::status status, std::string content_type, std::s
                     beast::bind_front_handler(&HttpConnection::OnWrite, shared_from_this(),
                                               keep_alive));
 }
+
+// --- chat page (gateway/web) ---
+void HttpConnection::ReplyWebAsset(const WebAsset& asset) {
+  response_ = std::make_shared<Response>(http::status::ok, 11);
+  response_->set(http::field::server, "streamgate");
+  response_->set(http::field::content_type, asset.content_type);
+  // Revalidate every time: a gateway upgrade changes the page without changing its URLs.
+  response_->set(http::field::cache_control, kWebCacheControl);
+  response_->set("Content-Security-Policy", kWebContentSecurityPolicy);
+  response_->set("X-Content-Type-Options", "nosniff");
+  response_->set("Referrer-Policy", "no-referrer");
+  response_->body().assign(asset.body);
+  response_->keep_alive(true);
+  response_->prepare_payload();
+  http::async_write(stream_, *response_,
+                    beast::bind_front_handler(&HttpConnection::OnWrite, shared_from_this(),
+                                              /*keep_alive=*/true));
+}
+// --- end chat page ---
 
 void HttpConnection::OnWrite(bool keep_alive, beast::error_code ec, size_t) {
   response_.reset();

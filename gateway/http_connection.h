@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "gateway/session.h"
+#include "gateway/web/web_assets.h"
 
 namespace streamgate::gateway {
 
@@ -26,6 +27,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void OnRead(boost::beast::error_code ec, size_t bytes);
   void Upgrade(Request request);
   void Reply(boost::beast::http::status status, std::string content_type, std::string body);
+  // Chat page (gateway/web): one embedded file with its caching and security headers.
+  void ReplyWebAsset(const WebAsset& asset);
   void OnWrite(bool keep_alive, boost::beast::error_code ec, size_t bytes);
 
   boost::beast::tcp_stream stream_;
