@@ -22,7 +22,7 @@ if ((${#missing[@]} > 0)); then
 fi
 
 if [[ "${1:-}" == "--test" ]]; then
-  if ! command -v node >/dev/null || ! node -e 'process.exit(+process.versions.node.split(".")[0] < 20)'; then
+  if ! command -v node >/dev/null || ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then
     echo "install-deps: the browser tests need Node.js 20 or newer with npm" >&2
     exit 1
   fi
