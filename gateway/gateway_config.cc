@@ -16,6 +16,12 @@ absl::Status Validate(const GatewayConfig& config) {
   if (config.handshake_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--handshake-timeout must be positive");
   }
+  if (config.ping_interval <= absl::ZeroDuration() || config.idle_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--ping-interval and --idle-timeout must be positive");
+  }
+  if (config.connect_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--llm-connect-timeout must be positive");
+  }
   return absl::OkStatus();
 }
 

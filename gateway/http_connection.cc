@@ -3,6 +3,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "common/log.h"
+#include "gateway/llm_client.h"
 #include "gateway/session_registry.h"
 
 namespace streamgate::gateway {
@@ -52,13 +53,16 @@ void HttpConnection::OnRead(beast::error_code ec, size_t) {
     return;
   }
   Request request = parser_->release();
-  if (request.target() == "/ws") {
+  std::string_view path = PathOf(request.target());
+  if (path == "/ws") {
     if (beast::websocket::is_upgrade(request)) return Upgrade(std::move(request));
-    return Reply(http::status::upgrade_required, "text/plain", "WebSocket upgrade required\n");
+    return Reply(http::status::upgrade_required, "text/plain", "WebSocket upgrade required\n",
+                 /*keep_alive=*/false);
   }
-  if (request.method() == http::verb::get && request.target() == "/healthz") {
+  if (request.method() == http::verb::get && path == "/healthz") {
     return Reply(http::status::ok, "application/json", "{\"status\":\"ok\"}\n");
   }
+  if (request.method() == http::verb::get && path == "/readyz") return ReplyReadiness();
   // --- chat page (gateway/web) ---
   if (request.method() == http::verb::get) {
     if (const WebAsset* asset = FindWebAsset(PathOf(request.target()))) {
@@ -69,25 +73,42 @@ void HttpConnection::OnRead(beast::error_code ec, size_t) {
   Reply(http::status::not_found, "text/plain", "Not found\n");
 }
 
+void HttpConnection::ReplyReadiness() {
+  // A load balancer stops routing here while draining or while llm-service is unreachable.
+  if (deps_.draining->load()) {
+    return Reply(http::status::service_unavailable, "application/json",
+                 "{\"status\":\"not_ready\",\"reason\":\"draining\"}\n");
+  }
+  if (!deps_.llm->IsConnected()) {
+    return Reply(http::status::service_unavailable, "application/json",
+                 "{\"status\":\"not_ready\",\"reason\":\"llm_service_unreachable\"}\n");
+  }
+  Reply(http::status::ok, "application/json", "{\"status\":\"ready\"}\n");
+}
+
 void HttpConnection::Upgrade(Request request) {
+  if (deps_.draining->load()) {
+    return Reply(http::status::service_unavailable, "application/json",
+                 "{\"error\":\"shutting down\"}\n", /*keep_alive=*/false);
+  }
   auto limit = static_cast<size_t>(deps_.config->max_connections);
   if (!deps_.registry->TryReserve(limit)) {
     common::Logger("http")->warn("upgrade refused reason=connection_limit limit={}", limit);
     return Reply(http::status::service_unavailable, "application/json",
-                 "{\"error\":\"connection limit reached\"}\n");
+                 "{\"error\":\"connection limit reached\"}\n", /*keep_alive=*/false);
   }
   auto session = std::make_shared<Session>(stream_.release_socket(), deps_);
   session->Run(std::move(request));
 }
 
-void HttpConnection::Reply(http::status status, std::string content_type, std::string body) {
+void HttpConnection::Reply(http::status status, std::string content_type, std::string body,
+                           bool keep_alive) {
   response_ = std::make_shared<Response>(status, 11);
   response_->set(http::field::server, "streamgate");
   response_->set(http::field::content_type, content_type);
   response_->body() = std::move(body);
-  response_->keep_alive(status == http::status::ok || status == http::status::not_found);
+  response_->keep_alive(keep_alive);
   response_->prepare_payload();
-  bool keep_alive = response_->keep_alive();
   http::async_write(stream_, *response_,
                     beast::bind_front_handler(&HttpConnection::OnWrite, shared_from_this(),
                                               keep_alive));

@@ -26,7 +26,10 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void DoRead();
   void OnRead(boost::beast::error_code ec, size_t bytes);
   void Upgrade(Request request);
-  void Reply(boost::beast::http::status status, std::string content_type, std::string body);
+  void ReplyReadiness();
+  // A refused upgrade closes the connection; probes and page loads keep it.
+  void Reply(boost::beast::http::status status, std::string content_type, std::string body,
+             bool keep_alive = true);
   // Chat page (gateway/web): one embedded file with its caching and security headers.
   void ReplyWebAsset(const WebAsset& asset);
   void OnWrite(bool keep_alive, boost::beast::error_code ec, size_t bytes);

@@ -24,8 +24,8 @@ LlmClient::LlmClient(const std::string& target)
                                          ChannelArgs())),
       stub_(llm::v1::LlmService::NewStub(channel_)) {}
 
-bool LlmClient::WaitUntilReachable(absl::Duration timeout) {
-  return channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout));
+bool LlmClient::IsConnected() {
+  return channel_->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_READY;
 }
 
 }  // namespace streamgate::gateway

@@ -17,8 +17,9 @@ class LlmClient {
   explicit LlmClient(const std::string& target);
 
   llm::v1::LlmService::Stub* stub() { return stub_.get(); }
-  // True when the channel is connected, or connects within `timeout`.
-  bool WaitUntilReachable(absl::Duration timeout);
+  // True when the channel to llm-service is connected right now. Never blocks; when it is
+  // not connected this also starts a connection attempt.
+  bool IsConnected();
 
  private:
   std::shared_ptr<grpc::Channel> channel_;

@@ -21,6 +21,9 @@ std::shared_ptr<LlmStreamCall> LlmStreamCall::Start(llm::v1::LlmService::Stub* s
   call->self_ = call;
   call->request_ = std::move(request);
   call->context_.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  // Wait for llm-service to (re)connect instead of failing at once while the channel is in
+  // reconnect backoff; the session bounds that wait (connect_timeout) itself.
+  call->context_.set_wait_for_ready(true);
   stub->async()->StreamChat(&call->context_, &call->request_, call.get());
   call->StartRead(&call->response_);
   call->AddHold();

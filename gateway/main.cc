@@ -1,4 +1,5 @@
 // gateway: WebSocket front door that streams llm-service replies to clients.
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <cstdio>
 #include <thread>
@@ -40,8 +41,16 @@ int main(int argc, char** argv) {
                  &config.max_outbound_bytes, 1024, int64_t{1} << 30);
   options.AddInt("max-connections", "open WebSocket sessions allowed", &config.max_connections, 1,
                  10000000);
+  options.AddInt("history-max-bytes", "conversation history kept per session (oldest dropped)",
+                 &config.history_max_bytes, 0, int64_t{1} << 30);
   options.AddDuration("handshake-timeout", "time allowed for the HTTP upgrade and handshake",
                       &config.handshake_timeout);
+  options.AddDuration("ping-interval", "how often the server pings each client",
+                      &config.ping_interval);
+  options.AddDuration("idle-timeout", "drop a client silent (no frame, no pong, no reads) this long",
+                      &config.idle_timeout);
+  options.AddDuration("llm-connect-timeout", "how long a reply waits for llm-service to be reachable",
+                      &config.connect_timeout);
   options.AddDuration("reply-timeout", "longest a single reply may take", &config.reply_timeout);
   options.AddDuration("drain-timeout", "on SIGTERM, how long running replies may finish",
                       &config.drain_timeout);
@@ -66,7 +75,9 @@ int main(int argc, char** argv) {
   boost::asio::io_context io(threads);
   sg::gateway::LlmClient llm(config.llm_service);
   sg::gateway::SessionRegistry registry;
-  sg::gateway::SessionDeps deps{.config = &config, .llm = &llm, .registry = &registry};
+  std::atomic<bool> draining{false};
+  sg::gateway::SessionDeps deps{
+      .config = &config, .llm = &llm, .registry = &registry, .draining = &draining};
   auto listener = sg::gateway::Listener::Create(io, config.bind, config.port, deps);
   if (!listener.ok()) return Fail(listener.status());
   (*listener)->Start();
@@ -77,15 +88,26 @@ int main(int argc, char** argv) {
                                               config.bind, (*listener)->port(),
                                               config.llm_service, threads));
 
+  llm.IsConnected();  // start connecting now, so /readyz turns ready without a first message
+
   int signo = signals.Wait();
-  log->info("shutting down signal={} sessions={}", signo, registry.size());
+  // Draining: HTTP keeps answering, upgrades get 503 and /readyz 503; idle sessions close
+  // with 1001 now, busy ones when their reply ends or the drain timeout passes.
+  log->info("draining signal={} sessions={}", signo, registry.size());
+  draining.store(true);
+  registry.ForEach([](const std::shared_ptr<sg::gateway::Session>& session) { session->Drain(); });
+  bool drained = registry.WaitUntilEmpty(absl::Now() + config.drain_timeout);
+  if (!drained) {
+    log->info("drain timeout passed; closing sessions={}", registry.size());
+    registry.ForEach([](const std::shared_ptr<sg::gateway::Session>& session) {
+      session->Close(boost::beast::websocket::close_code::going_away);
+    });
+    // Closing handshakes are bounded by the handshake timeout.
+    registry.WaitUntilEmpty(absl::Now() + config.handshake_timeout + absl::Seconds(1));
+  }
   (*listener)->Stop();
-  registry.ForEach([](const std::shared_ptr<sg::gateway::Session>& session) {
-    session->Close(boost::beast::websocket::close_code::going_away);
-  });
-  bool closed = registry.WaitUntilEmpty(absl::Now() + absl::Seconds(5));
   io.stop();
   for (auto& thread : pool) thread.join();
-  log->info("stopped all_sessions_closed={}", closed);
+  log->info("stopped drained={}", drained);
   return 0;
 }

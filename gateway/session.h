@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -12,6 +14,7 @@
 #include <string>
 
 #include "gateway/client_protocol.h"
+#include "gateway/conversation.h"
 #include "gateway/gateway_config.h"
 #include "gateway/llm_stream_call.h"
 
@@ -25,16 +28,18 @@ struct SessionDeps {
   const GatewayConfig* config;
   LlmClient* llm;
   SessionRegistry* registry;
+  const std::atomic<bool>* draining;  // set once at SIGTERM
 };
 
 // One browser (or tool) connection on /ws and its conversation with llm-service.
-// Kept alive by its pending Beast operations and posted gRPC events; the registry holds it
-// weakly. Every member is touched only on the session's strand (the socket's executor);
-// the public methods other than the constructor post there first.
+// Kept alive by its pending Beast operations, timers and posted gRPC events; the registry
+// holds it weakly. Every member is touched only on the session's strand (the socket's
+// executor); the public methods other than the constructor post there first.
 class Session : public LlmCallObserver, public std::enable_shared_from_this<Session> {
  public:
   using Socket = boost::asio::ip::tcp::socket;
   using UpgradeRequest = boost::beast::http::request<boost::beast::http::string_body>;
+  using CloseReason = boost::beast::websocket::close_reason;
 
   // `socket`'s executor must be a strand; a registry slot must already be reserved.
   Session(Socket&& socket, SessionDeps deps);
@@ -42,8 +47,10 @@ class Session : public LlmCallObserver, public std::enable_shared_from_this<Sess
 
   // Completes the WebSocket handshake for `upgrade` and starts the session.
   void Run(UpgradeRequest upgrade);
-  // Any thread: closes the connection with `code` (1001 at shutdown).
-  void Close(boost::beast::websocket::close_code code);
+  // Any thread: flushes what is queued and closes with `reason`, cancelling any reply.
+  void Close(CloseReason reason);
+  // Any thread: closes with 1001 once the active reply (if any) has ended.
+  void Drain();
 
   const std::string& id() const { return id_; }
 
@@ -52,8 +59,12 @@ class Session : public LlmCallObserver, public std::enable_shared_from_this<Sess
     uint64_t call_id = 0;
     std::string request_id;
     std::shared_ptr<LlmStreamCall> call;
+    std::string user_text;
+    std::string assistant_text;  // what the client has been sent so far
+    bool heard_back = false;     // any message arrived from llm-service
     bool completed = false;
     bool cancel_requested = false;
+    bool connect_timed_out = false;
     std::string stop_reason;
     Usage usage;
   };
@@ -63,41 +74,57 @@ class Session : public LlmCallObserver, public std::enable_shared_from_this<Sess
   void OnRead(boost::beast::error_code ec, size_t bytes);
   void HandleText(std::string_view frame);
   void StartReply(std::string content);
+  void OnConnectCheck(uint64_t call_id);
+  void EndReply(const grpc::Status& status);
 
   void OnCallMessage(uint64_t call_id, llm::v1::StreamChatResponse message) override;
   void OnCallDone(uint64_t call_id, const grpc::Status& status) override;
+
+  void ArmHeartbeat();
+  void OnHeartbeat(boost::beast::error_code ec);
+  void Touch() { last_activity_ = std::chrono::steady_clock::now(); }
 
   void SendError(ClientError error);
   void Send(std::string frame);
   void DoWrite();
   void OnWrite(boost::beast::error_code ec, size_t bytes);
-  void DoClose(boost::beast::websocket::close_code code);
+  void DoClose(CloseReason reason);
+  // Drops the TCP connection without a handshake (dead or unreadable peer).
+  void Abort(std::string_view why);
   // Ends the session's work after the connection is gone; `reason` is for the log.
   void Teardown(std::string_view reason);
   // Gives the registry slot back, once: at teardown or, failing that, destruction.
   void ReleaseSlot();
+  size_t max_outbound() const { return static_cast<size_t>(deps_.config->max_outbound_bytes); }
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   const SessionDeps deps_;
   const std::string id_;
   const std::chrono::steady_clock::time_point opened_at_;
+  // Bounded by --max-message-bytes: a bigger message fails the read with buffer_overflow.
   boost::beast::flat_buffer read_buffer_;
   // Frames waiting to be written, oldest first; the front one is in flight while writing_.
   // Bounded by config.max_outbound_bytes: above it the reply's stream and the client's
   // reads pause until the queue is down to half.
   std::deque<std::string> outbox_;
   size_t outbox_bytes_ = 0;
+  boost::asio::steady_timer heartbeat_;
+  boost::asio::steady_timer connect_timer_;
+  std::chrono::steady_clock::time_point last_activity_;
+  Conversation conversation_;
+  std::optional<ActiveReply> reply_;
+  std::optional<CloseReason> close_when_flushed_;
+  uint64_t seq_ = 0;
+  uint64_t next_call_id_ = 1;
   bool writing_ = false;
   bool reading_ = false;
+  bool ping_in_flight_ = false;
   bool reply_paused_ = false;
   bool registered_ = false;
   bool slot_released_ = false;
-  bool closing_ = false;       // no new reads or frames; close handshake pending or done
+  bool draining_ = false;   // close once the active reply ends
+  bool closing_ = false;    // no new reads or frames; close pending or done
   bool torn_down_ = false;
-  std::optional<boost::beast::websocket::close_code> close_after_write_;
-  uint64_t seq_ = 0;
-  uint64_t next_call_id_ = 1;
-  std::optional<ActiveReply> reply_;
 };
 
 }  // namespace streamgate::gateway

@@ -1,0 +1,33 @@
+#include "gateway/conversation.h"
+
+namespace streamgate::gateway {
+
+Conversation::Conversation(size_t max_bytes) : max_bytes_(max_bytes) {}
+
+void Conversation::AppendTo(const std::string& user_text,
+                            llm::v1::StreamChatRequest* request) const {
+  for (const auto& exchange : exchanges_) {
+    auto* user = request->add_messages();
+    user->set_role(llm::v1::ROLE_USER);
+    user->set_content(exchange.user);
+    auto* assistant = request->add_messages();
+    assistant->set_role(llm::v1::ROLE_ASSISTANT);
+    assistant->set_content(exchange.assistant);
+  }
+  auto* message = request->add_messages();
+  message->set_role(llm::v1::ROLE_USER);
+  message->set_content(user_text);
+}
+
+void Conversation::Record(std::string user_text, std::string assistant_text) {
+  if (assistant_text.empty()) return;
+  size_t size = user_text.size() + assistant_text.size();
+  exchanges_.push_back({std::move(user_text), std::move(assistant_text)});
+  bytes_ += size;
+  while (bytes_ > max_bytes_ && !exchanges_.empty()) {
+    bytes_ -= exchanges_.front().user.size() + exchanges_.front().assistant.size();
+    exchanges_.pop_front();
+  }
+}
+
+}  // namespace streamgate::gateway
