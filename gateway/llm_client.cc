@@ -22,10 +22,25 @@ grpc::ChannelArguments ChannelArgs() {
 LlmClient::LlmClient(const std::string& target)
     : channel_(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
                                          ChannelArgs())),
-      stub_(llm::v1::LlmService::NewStub(channel_)) {}
+      stub_(llm::v1::LlmService::NewStub(channel_)),
+      watcher_([this] { WatchConnectivity(); }) {}
 
-bool LlmClient::IsConnected() {
-  return channel_->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_READY;
+LlmClient::~LlmClient() {
+  stopping_.store(true);
+  watcher_.join();
+}
+
+void LlmClient::WatchConnectivity() {
+  // The bounded wait lets the thread notice shutdown; a state change wakes it at once.
+  constexpr auto kMaxWait = std::chrono::milliseconds(250);
+  grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
+  while (!stopping_.load()) {
+    connected_.store(state == GRPC_CHANNEL_READY);
+    channel_->WaitForStateChange(state, std::chrono::system_clock::now() + kMaxWait);
+    // try_to_connect: an idle channel (after llm-service went away) reconnects by itself,
+    // so readiness reflects whether llm-service can be reached now.
+    state = channel_->GetState(/*try_to_connect=*/true);
+  }
 }
 
 }  // namespace streamgate::gateway

@@ -88,7 +88,6 @@ int main(int argc, char** argv) {
                                               config.bind, (*listener)->port(),
                                               config.llm_service, threads));
 
-  llm.IsConnected();  // start connecting now, so /readyz turns ready without a first message
 
   int signo = signals.Wait();
   // Draining: HTTP keeps answering, upgrades get 503 and /readyz 503; idle sessions close

@@ -1,5 +1,6 @@
 #include "gateway/session.h"
 
+#include <array>
 #include <boost/asio/dispatch.hpp>
 
 #include "common/ids.h"
@@ -101,7 +102,7 @@ void Session::OnRead(beast::error_code ec, size_t bytes) {
     common::Logger("session")->info("message too big session={} limit={}", id_,
                                     deps_.config->max_message_bytes);
     read_buffer_.clear();
-    return DoClose(CloseReason(websocket::close_code::too_big, "message too big"));
+    return RejectOversized();
   }
   if (ec) {
     if (IsOrdinaryEnd(ec)) return Teardown("client_closed");
@@ -267,10 +268,18 @@ void Session::DoWrite() {
                   beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
 }
 
-void Session::OnWrite(beast::error_code ec, size_t) {
+void Session::OnWrite(beast::error_code ec, size_t bytes) {
   writing_ = false;
-  outbox_bytes_ -= outbox_.front().size();
+  size_t frame_size = outbox_.front().size();
+  outbox_bytes_ -= frame_size;
   outbox_.pop_front();
+  if (reject_after_write_) {
+    outbox_.clear();
+    outbox_bytes_ = 0;
+    // Beast reports operation_aborted for a write that completed after the read failed;
+    // what matters is whether the whole frame went out. Half a frame leaves no clean close.
+    return bytes == frame_size ? RejectOversized() : Abort("message_too_big");
+  }
   if (ec) {
     outbox_.clear();
     outbox_bytes_ = 0;
@@ -315,6 +324,41 @@ void Session::DoClose(CloseReason reason) {
     return;
   }
   ws_.async_close(reason, [self = shared_from_this()](beast::error_code) {});
+}
+
+void Session::RejectOversized() {
+  // Beast marks the stream failed on buffer_overflow and would close without a frame, so
+  // the close frame (1009 + reason) is written by hand: server frames are unmasked. Raw
+  // bytes must not interleave with a Beast write, so one in flight finishes first.
+  static constexpr char kCloseFrame[] = "\x88\x11\x03\xf1message too big";
+  closing_ = true;
+  reject_after_write_ = false;
+  if (reply_.has_value()) reply_->call->Cancel();
+  if (writing_) {
+    reject_after_write_ = true;
+    return;
+  }
+  auto& stream = beast::get_lowest_layer(ws_);
+  stream.expires_after(Ms(deps_.config->handshake_timeout));
+  net::async_write(stream, net::buffer(kCloseFrame, sizeof(kCloseFrame) - 1),
+                   [self = shared_from_this()](beast::error_code ec, size_t) {
+                     if (ec) return self->Abort("message_too_big");
+                     // FIN after the frame; the peer's reply (close frame, rest of the
+                     // message) is read and dropped until it closes or the timer fires.
+                     beast::error_code ignored;
+                     beast::get_lowest_layer(self->ws_).socket().shutdown(
+                         Socket::shutdown_send, ignored);
+                     self->DiscardUntilClosed();
+                   });
+}
+
+void Session::DiscardUntilClosed() {
+  auto sink = std::make_shared<std::array<char, 512>>();
+  beast::get_lowest_layer(ws_).async_read_some(
+      net::buffer(*sink), [self = shared_from_this(), sink](beast::error_code ec, size_t) {
+        if (ec) return self->Abort("message_too_big");
+        self->DiscardUntilClosed();
+      });
 }
 
 void Session::Abort(std::string_view why) {

@@ -89,6 +89,9 @@ class Session : public LlmCallObserver, public std::enable_shared_from_this<Sess
   void DoWrite();
   void OnWrite(boost::beast::error_code ec, size_t bytes);
   void DoClose(CloseReason reason);
+  // Closes with 1009 after a message over --max-message-bytes.
+  void RejectOversized();
+  void DiscardUntilClosed();
   // Drops the TCP connection without a handshake (dead or unreadable peer).
   void Abort(std::string_view why);
   // Ends the session's work after the connection is gone; `reason` is for the log.
@@ -119,6 +122,7 @@ class Session : public LlmCallObserver, public std::enable_shared_from_this<Sess
   bool writing_ = false;
   bool reading_ = false;
   bool ping_in_flight_ = false;
+  bool reject_after_write_ = false;  // a 1009 close waits for the write in flight
   bool reply_paused_ = false;
   bool registered_ = false;
   bool slot_released_ = false;

@@ -6,67 +6,10 @@
 
 #include "common/ids.h"
 #include "gtest/gtest.h"
-#include "tests/support/streamgate_pair.h"
-#include "tests/support/ws_test_client.h"
+#include "tests/e2e/e2e_helpers.h"
 
 namespace streamgate::testing {
 namespace {
-
-StreamgatePair::Options LlmArgs(std::vector<std::string> llm_args) {
-  StreamgatePair::Options options;
-  options.llm_args = std::move(llm_args);
-  return options;
-}
-
-Json UserMessage(const std::string& content, const std::string& session_id = "") {
-  Json message = {{"type", "user_message"}, {"content", content}};
-  if (!session_id.empty()) message["sessionId"] = session_id;
-  return message;
-}
-
-// Connects and returns the session id from connection_established ("" on failure).
-std::string Open(WsTestClient& client, int port) {
-  if (!client.Connect(port)) return "";
-  auto hello = client.ReadJson();
-  if (!hello.has_value() || (*hello)["type"] != "connection_established") return "";
-  return (*hello)["sessionId"].get<std::string>();
-}
-
-struct Reply {
-  std::optional<Json> start;
-  std::string text;
-  int chunks = 0;
-  std::optional<Json> end;
-  std::optional<Json> error;
-  std::vector<Json> frames;
-};
-
-// Reads one reply: stream_start, stream_chunk*, then stream_end or error.
-Reply ReadReply(WsTestClient& client, std::chrono::milliseconds timeout = 10s) {
-  Reply reply;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    auto frame = client.ReadJson(left);
-    if (!frame.has_value()) break;
-    reply.frames.push_back(*frame);
-    const auto& type = (*frame)["type"];
-    if (type == "stream_start") {
-      reply.start = *frame;
-    } else if (type == "stream_chunk") {
-      reply.text += (*frame)["content"].get<std::string>();
-      ++reply.chunks;
-    } else if (type == "stream_end") {
-      reply.end = *frame;
-      break;
-    } else if (type == "error") {
-      reply.error = *frame;
-      break;
-    }
-  }
-  return reply;
-}
 
 TEST(GatewayE2e, ConnectionEstablishedCarriesAFreshUuid) {
   StreamgatePair pair;

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 #include "gtest/gtest.h"
@@ -122,6 +123,15 @@ std::string ChildProcess::OutputForDiagnostics() const {
   std::string out;
   for (const auto& line : Lines()) out += "  | " + line + "\n";
   return out;
+}
+
+long ChildProcess::ResidentKb() const {
+  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
 }
 
 void ChildProcess::Signal(int signo) {

@@ -40,6 +40,9 @@ class ChildProcess {
   std::vector<std::string> Lines() const;
   std::string OutputForDiagnostics() const;
 
+  // Resident set size from /proc/<pid>/status (VmRSS), in KiB; 0 if unreadable.
+  long ResidentKb() const;
+
   void Signal(int signo);
   // Waits for the process to exit; returns its wait status or nullopt on timeout.
   std::optional<int> WaitForExit(std::chrono::milliseconds timeout);

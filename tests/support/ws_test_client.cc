@@ -34,7 +34,12 @@ beast::error_code RunOn(net::io_context& io, const std::function<void(std::funct
 
 }  // namespace
 
-WsTestClient::WsTestClient() : ws_(io_) {}
+WsTestClient::WsTestClient() : ws_(io_) {
+  ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+    if (kind == websocket::frame_type::ping) ++pings_received_;
+    if (kind == websocket::frame_type::pong) ++pongs_received_;
+  });
+}
 
 WsTestClient::~WsTestClient() { Abort(); }
 
@@ -118,6 +123,12 @@ std::optional<Json> WsTestClient::ReadUntilType(std::string_view type,
     if (message->value("type", "") == type) return message;
     if (skipped != nullptr) skipped->push_back(std::move(*message));
   }
+}
+
+bool WsTestClient::Ping(std::chrono::milliseconds timeout) {
+  return !Run(
+      [&](Completion done) { ws_.async_ping({}, [done](beast::error_code e) { done(e); }); },
+      timeout);
 }
 
 void WsTestClient::Close(std::chrono::milliseconds timeout) {

@@ -39,6 +39,12 @@ class WsTestClient {
   std::optional<Json> ReadUntilType(std::string_view type, std::chrono::milliseconds timeout = 5s,
                                     std::vector<Json>* skipped = nullptr);
 
+  // Sends a ping; the pong is counted by the next reads (pongs_received()).
+  bool Ping(std::chrono::milliseconds timeout = 5s);
+  // Control frames seen by reads so far (Beast answers the server's pings itself).
+  int pings_received() const { return pings_received_; }
+  int pongs_received() const { return pongs_received_; }
+
   // Starts the close handshake and waits for it.
   void Close(std::chrono::milliseconds timeout = 5s);
   // Drops the TCP connection without a close handshake.
@@ -58,6 +64,8 @@ class WsTestClient {
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   boost::beast::flat_buffer buffer_;
   int handshake_status_ = 0;
+  int pings_received_ = 0;
+  int pongs_received_ = 0;
   boost::beast::error_code last_error_;
 };
 
