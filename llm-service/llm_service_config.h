@@ -25,6 +25,21 @@ struct LlmServiceConfig {
   std::string log_level = "info";
   // From ANTHROPIC_API_KEY only; never logged, never a flag.
   std::string anthropic_api_key;
+
+  // --- claude provider ---
+  std::string anthropic_base_url = "https://api.anthropic.com";  // env ANTHROPIC_BASE_URL
+  // Used when a request names no model (env ANTHROPIC_MODEL): Claude Sonnet 4.5, the
+  // current general-purpose model; its alias follows the latest snapshot.
+  std::string anthropic_model = "claude-sonnet-4-5";
+  std::string anthropic_version = "2023-06-01";
+  int max_tokens = 1024;  // when a request sets none
+  absl::Duration upstream_connect_timeout = absl::Seconds(10);
+  // No byte at all (not even a ping) for this long ends the reply with UNAVAILABLE.
+  absl::Duration upstream_stall_timeout = absl::Seconds(60);
+  int upstream_max_retries = 2;
+  // First backoff step; the SDKs' 0.5 s. Tests shorten it.
+  absl::Duration upstream_retry_base_delay = absl::Milliseconds(500);
+  int curl_threads = 1;
 };
 
 // Checks values and decides the provider. Error messages never contain the API key.

@@ -22,6 +22,17 @@ absl::Status ValidateRequest(const v1::StreamChatRequest& request) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// gRPC reports "no deadline" as the largest time_point; providers get InfiniteFuture.
+absl::Time CallDeadline(const grpc::CallbackServerContext& context) {
+  const auto deadline = context.deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
+  return absl::FromChrono(deadline);
+}
+
+}  // namespace
+
 LlmStreamService::LlmStreamService(Provider* provider, size_t max_queued_bytes_per_call)
     : provider_(provider), max_queued_bytes_per_call_(max_queued_bytes_per_call) {}
 
@@ -35,7 +46,7 @@ grpc::ServerWriteReactor<v1::StreamChatResponse>* LlmStreamService::StreamChat(
   if (valid.ok()) {
     log->info("call start session={} request={} provider={} messages={}", request->session_id(),
               request->request_id(), provider_->name(), request->messages_size());
-    provider_->Start(*request, channel);
+    provider_->Start(*request, channel, CallDeadline(*context));
   } else {
     log->warn("call rejected session={} request={} reason=\"{}\"", request->session_id(),
               request->request_id(), valid.message());

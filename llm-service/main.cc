@@ -1,4 +1,5 @@
 // llm-service: the stateless gRPC service that streams model replies.
+#include <curl/curl.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -10,6 +11,7 @@
 #include "common/log.h"
 #include "common/options.h"
 #include "common/shutdown_signal.h"
+#include "llm-service/claude_provider.h"
 #include "llm-service/llm_service_config.h"
 #include "llm-service/llm_stream_service.h"
 #include "llm-service/mock_provider.h"
@@ -23,12 +25,8 @@ int Fail(const absl::Status& status) {
   return 2;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  sg::common::ShutdownSignal signals;
-  sg::llm::LlmServiceConfig config;
-  sg::common::OptionSet options("llm-service", "LLM_SERVICE");
+// Flags and their environment twins (LLM_SERVICE_<NAME>, or the SDKs' ANTHROPIC_* names).
+void AddOptions(sg::common::OptionSet& options, sg::llm::LlmServiceConfig& config) {
   options.AddString("bind", "address to listen on", &config.bind);
   options.AddInt("port", "gRPC port (0 picks a free one)", &config.port, 0, 65535);
   options.AddString("provider", "mock or claude (default: claude when ANTHROPIC_API_KEY is set)",
@@ -42,6 +40,56 @@ int main(int argc, char** argv) {
   options.AddDuration("drain-timeout", "on SIGTERM, how long running calls may finish",
                       &config.drain_timeout);
   options.AddString("log-level", "trace, debug, info, warn, error or off", &config.log_level);
+  options.AddString("anthropic-base-url", "claude: API base URL", &config.anthropic_base_url);
+  options.SetEnvName("ANTHROPIC_BASE_URL");
+  options.AddString("anthropic-model", "claude: model when a request names none",
+                    &config.anthropic_model);
+  options.SetEnvName("ANTHROPIC_MODEL");
+  options.AddString("anthropic-version", "claude: anthropic-version header",
+                    &config.anthropic_version);
+  options.AddInt("max-tokens", "claude: max_tokens when a request sets none", &config.max_tokens, 1,
+                 1000000);
+  options.AddDuration("upstream-connect-timeout", "claude: TCP+TLS connect timeout",
+                      &config.upstream_connect_timeout);
+  options.AddDuration("upstream-stall-timeout", "claude: no byte for this long ends a reply",
+                      &config.upstream_stall_timeout);
+  options.AddInt("upstream-max-retries", "claude: retries after the first attempt",
+                 &config.upstream_max_retries, 0, 10);
+  options.AddDuration("upstream-retry-base-delay", "claude: first backoff step (tests shorten it)",
+                      &config.upstream_retry_base_delay);
+  options.AddInt("curl-threads", "claude: threads running upstream HTTP", &config.curl_threads, 1,
+                 64);
+}
+
+absl::StatusOr<std::unique_ptr<sg::llm::Provider>> MakeProvider(
+    const sg::llm::LlmServiceConfig& config, sg::llm::ProviderKind kind) {
+  if (kind == sg::llm::ProviderKind::kMock) {
+    return std::make_unique<sg::llm::MockProvider>(
+        sg::llm::MockProviderOptions{.chunk_delay = absl::Milliseconds(config.mock_chunk_delay_ms),
+                                     .extra_words = config.mock_extra_words});
+  }
+  auto claude = sg::llm::ClaudeProvider::Create(sg::llm::ClaudeProviderOptions{
+      .api_key = config.anthropic_api_key,
+      .base_url = config.anthropic_base_url,
+      .request = {.default_model = config.anthropic_model,
+                  .default_max_tokens = static_cast<uint32_t>(config.max_tokens),
+                  .anthropic_version = config.anthropic_version},
+      .connect_timeout = config.upstream_connect_timeout,
+      .stall_timeout = config.upstream_stall_timeout,
+      .retry = {.max_retries = config.upstream_max_retries,
+                .initial_delay = config.upstream_retry_base_delay},
+      .curl_threads = config.curl_threads});
+  if (!claude.ok()) return claude.status();
+  return std::unique_ptr<sg::llm::Provider>(*std::move(claude));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sg::common::ShutdownSignal signals;
+  sg::llm::LlmServiceConfig config;
+  sg::common::OptionSet options("llm-service", "LLM_SERVICE");
+  AddOptions(options, config);
   bool help = false;
   auto env = sg::common::ProcessEnv();
   if (auto parsed = options.Parse(argc, argv, env, &help); !parsed.ok()) return Fail(parsed);
@@ -55,16 +103,17 @@ int main(int argc, char** argv) {
   if (auto logging = sg::common::InitLogging(config.log_level); !logging.ok()) {
     return Fail(logging);
   }
-  if (provider_kind == sg::llm::ProviderKind::kClaude) {
-    return Fail(absl::UnimplementedError(
-        "the claude provider is not available in this build; unset ANTHROPIC_API_KEY or pass "
-        "--provider=mock"));
-  }
+  // Once per process, before the first transfer.
+  curl_global_init(CURL_GLOBAL_DEFAULT);
   auto log = sg::common::Logger("llm-service");
-
-  auto provider = std::make_unique<sg::llm::MockProvider>(sg::llm::MockProviderOptions{
-      .chunk_delay = absl::Milliseconds(config.mock_chunk_delay_ms),
-      .extra_words = config.mock_extra_words});
+  auto made = MakeProvider(config, provider_kind);
+  if (!made.ok()) return Fail(made.status());
+  std::unique_ptr<sg::llm::Provider> provider = *std::move(made);
+  if (provider_kind == sg::llm::ProviderKind::kClaude) {
+    log->info("claude base_url={} model={} anthropic_version={} curl_threads={} stall_timeout={}",
+              config.anthropic_base_url, config.anthropic_model, config.anthropic_version,
+              config.curl_threads, absl::FormatDuration(config.upstream_stall_timeout));
+  }
   sg::llm::LlmStreamService service(provider.get(),
                                     static_cast<size_t>(config.max_queued_bytes_per_call));
 
@@ -77,8 +126,8 @@ int main(int argc, char** argv) {
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    return Fail(absl::UnavailableError(
-        absl::StrCat("cannot listen on ", config.bind, ":", config.port)));
+    return Fail(
+        absl::UnavailableError(absl::StrCat("cannot listen on ", config.bind, ":", config.port)));
   }
   server->GetHealthCheckService()->SetServingStatus(true);
   sg::common::Announce("llm-service", fmt::format("listening address={} port={} provider={}",
@@ -93,5 +142,7 @@ int main(int argc, char** argv) {
   server->Wait();
   provider->Shutdown();
   log->info("stopped calls_served={}", service.calls().total_started());
+  provider.reset();
+  curl_global_cleanup();
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <vector>
 
+#include "common/log.h"
 #include "llm-service/mock_reply.h"
 
 namespace streamgate::llm {
@@ -29,6 +30,7 @@ class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
         channel_(std::move(channel)),
         text_(MockReplyText(request, options.extra_words)),
         pieces_(SplitAfterWhitespace(text_)),
+        request_id_(request.request_id()),
         messages_received_(static_cast<uint32_t>(request.messages_size())),
         input_tokens_(CountWords(request)) {
     started_.mutable_started()->set_model(request.has_model() ? request.model() : "mock");
@@ -92,6 +94,7 @@ class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
       if (!EmitNext()) return;
       if (paused_) {
         // Nothing is scheduled while paused; the channel's resume callback continues.
+        common::Logger("mock")->debug("mock paused request={}", request_id_);
         paused_hold_ = shared_from_this();
         return;
       }
@@ -124,6 +127,7 @@ class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
   std::shared_ptr<ChunkChannel> channel_;
   const std::string text_;
   const std::vector<std::string_view> pieces_;  // views into text_
+  const std::string request_id_;
   const uint32_t messages_received_;
   const uint32_t input_tokens_;
   v1::StreamChatResponse started_;
@@ -141,7 +145,7 @@ MockProvider::MockProvider(MockProviderOptions options)
 MockProvider::~MockProvider() { Shutdown(); }
 
 void MockProvider::Start(const v1::StreamChatRequest& request,
-                         std::shared_ptr<ChunkChannel> channel) {
+                         std::shared_ptr<ChunkChannel> channel, absl::Time /*deadline*/) {
   auto run = std::make_shared<MockReplyRun>(io_, request, options_, std::move(channel));
   net::post(io_, [run] { run->Begin(); });
 }

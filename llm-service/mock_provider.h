@@ -24,8 +24,10 @@ class MockProvider : public Provider {
   explicit MockProvider(MockProviderOptions options);
   ~MockProvider() override;
 
-  void Start(const v1::StreamChatRequest& request,
-             std::shared_ptr<ChunkChannel> channel) override;
+  // The mock's replies are short and local; it leaves the deadline to gRPC, which cancels
+  // the call (and so the reply) when it passes.
+  void Start(const v1::StreamChatRequest& request, std::shared_ptr<ChunkChannel> channel,
+             absl::Time deadline) override;
   void Shutdown() override;
   std::string_view name() const override { return "mock"; }
 

@@ -1,0 +1,155 @@
+// The whole pair with the claude provider: browser WebSocket → gateway → llm-service →
+// fake_claude_server, and back.
+#include <regex>
+
+#include "gtest/gtest.h"
+#include "tests/claude/claude_e2e_support.h"
+#include "tests/support/streamgate_pair.h"
+#include "tests/support/ws_test_client.h"
+
+namespace streamgate::testing {
+namespace {
+
+const std::regex kClosedByPeerMidStream("connection closed conn=\\d+ by=peer mid_stream=true");
+
+struct WsReply {
+  std::string text;
+  std::optional<Json> end;
+  std::optional<Json> error;
+};
+
+// Reads stream_start, stream_chunk*, then stream_end or error.
+WsReply ReadReply(WsTestClient& client, std::chrono::milliseconds timeout = 10s) {
+  WsReply reply;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    auto frame = client.ReadJson(left);
+    if (!frame.has_value()) break;
+    const std::string type = frame->value("type", "");
+    if (type == "stream_chunk") reply.text += (*frame)["content"].get<std::string>();
+    if (type == "stream_end") {
+      reply.end = *frame;
+      break;
+    }
+    if (type == "error") {
+      reply.error = *frame;
+      break;
+    }
+  }
+  return reply;
+}
+
+class ClaudeGatewayE2e : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fake_ = std::make_unique<FakeClaude>();
+    ASSERT_TRUE(fake_->ok());
+    llm_ = std::make_unique<ClaudeLlmService>(*fake_);
+    ASSERT_TRUE(llm_->ok());
+    gateway_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{GatewayBinary(), "--port=0", "--llm-service=" + llm_->target()});
+    gateway_port_ = WaitForListeningPort(*gateway_, 10s);
+    ASSERT_GT(gateway_port_, 0);
+  }
+  void TearDown() override {
+    if (llm_ != nullptr) llm_->ExpectKeyNeverPrinted();
+    if (gateway_ != nullptr) {
+      for (const std::string& line : gateway_->Lines()) {
+        EXPECT_EQ(line.find(kApiKey), std::string::npos) << line;
+      }
+    }
+  }
+
+  // Connects and returns the session id ("" on failure).
+  std::string Open(WsTestClient& client) {
+    if (!client.Connect(gateway_port_)) return "";
+    auto hello = client.ReadJson();
+    if (!hello.has_value() || (*hello)["type"] != "connection_established") return "";
+    return (*hello)["sessionId"].get<std::string>();
+  }
+
+  bool Send(WsTestClient& client, const std::string& content) {
+    return client.SendJson({{"type", "user_message"}, {"content", content}});
+  }
+
+  std::unique_ptr<FakeClaude> fake_;
+  std::unique_ptr<ClaudeLlmService> llm_;
+  std::unique_ptr<ChildProcess> gateway_;
+  int gateway_port_ = 0;
+};
+
+TEST_F(ClaudeGatewayE2e, AClaudeReplyStreamsToTheBrowserAndTheHistoryGoesUpstream) {
+  WsTestClient client;
+  ASSERT_FALSE(Open(client).empty());
+  ASSERT_TRUE(Send(client, "hello through the gateway"));
+  WsReply first = ReadReply(client);
+  ASSERT_TRUE(first.end.has_value()) << (first.error ? first.error->dump() : "no end");
+  EXPECT_EQ(first.text, "Claude echo: hello through the gateway");
+
+  ASSERT_TRUE(Send(client, "and a follow-up"));
+  WsReply second = ReadReply(client);
+  ASSERT_TRUE(second.end.has_value()) << (second.error ? second.error->dump() : "no end");
+  EXPECT_EQ(second.text, "Claude echo: and a follow-up");
+
+  // The second request carried the conversation so far, with Claude's reply as assistant.
+  auto sent = fake_->MessagesRequests();
+  ASSERT_EQ(sent.size(), 2u);
+  Json body = Json::parse(sent[1]["body"].get<std::string>());
+  ASSERT_EQ(body["messages"].size(), 3u);
+  EXPECT_EQ(body["messages"][0]["content"], "hello through the gateway");
+  EXPECT_EQ(body["messages"][1]["role"], "assistant");
+  EXPECT_EQ(body["messages"][1]["content"], "Claude echo: hello through the gateway");
+  EXPECT_EQ(body["messages"][2]["content"], "and a follow-up");
+}
+
+TEST_F(ClaudeGatewayE2e, UpstreamFailuresReachTheBrowserAsErrorCodesWithoutTheKey) {
+  struct Case {
+    std::string content;
+    std::string code;
+  };
+  for (const Case& c :
+       std::vector<Case>{{"[fake:rate_limit_always:none] limited", "rate_limited"},
+                         {"[fake:overloaded_always] overloaded", "upstream_unavailable"},
+                         {"[fake:unauthorized] not you", "upstream_error"},
+                         {"[fake:midstream_error:2] breaks mid-way", "upstream_unavailable"}}) {
+    WsTestClient client;  // a fresh session each, so history does not carry the directives
+    ASSERT_FALSE(Open(client).empty());
+    ASSERT_TRUE(Send(client, c.content));
+    WsReply reply = ReadReply(client);
+    ASSERT_TRUE(reply.error.has_value()) << c.content;
+    EXPECT_EQ((*reply.error)["code"], c.code) << c.content;
+    EXPECT_EQ(reply.error->dump().find(kApiKey), std::string::npos);
+  }
+}
+
+TEST_F(ClaudeGatewayE2e, ClosingTheBrowserMidStreamClosesTheUpstreamConnection) {
+  WsTestClient client;
+  ASSERT_FALSE(Open(client).empty());
+  ASSERT_TRUE(Send(client, "[fake:slow:20] [fake:long:500] leaving soon"));
+  ASSERT_TRUE(client.ReadUntilType("stream_chunk").has_value());
+  client.Abort();
+  EXPECT_TRUE(fake_->process().WaitForLine(kClosedByPeerMidStream, 5s).has_value())
+      << fake_->process().OutputForDiagnostics();
+}
+
+TEST_F(ClaudeGatewayE2e, CancelStopsTheReplyAndTheUpstreamRequest) {
+  WsTestClient client;
+  ASSERT_FALSE(Open(client).empty());
+  ASSERT_TRUE(Send(client, "[fake:slow:20] [fake:long:500] cancel this one"));
+  ASSERT_TRUE(client.ReadUntilType("stream_chunk").has_value());
+  ASSERT_TRUE(client.SendJson({{"type", "cancel"}}));
+  auto end = client.ReadUntilType("stream_end");
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ((*end).value("cancelled", false), true) << end->dump();
+  EXPECT_TRUE(fake_->process().WaitForLine(kClosedByPeerMidStream, 5s).has_value());
+  // The session goes on: the next message gets a whole reply.
+  ASSERT_TRUE(Send(client, "still there?"));
+  WsReply next = ReadReply(client);
+  ASSERT_TRUE(next.end.has_value());
+  EXPECT_EQ(next.text, "Claude echo: still there?");
+}
+
+}  // namespace
+}  // namespace streamgate::testing
