@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""docker-compose.yml, validated without a Docker engine.
+
+`docker-compose config` (Debian's docker-compose package, which needs no engine for this)
+checks the file against the Compose schema and prints it resolved; the assertions below
+check what the README promises about it. Python because docker-compose is Python and
+brings PyYAML with it.
+Usage: compose_config_test.py [DOCKER_COMPOSE]
+"""
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+
+
+def compose(binary, args, api_key):
+    env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
+    if api_key is not None:
+        env["ANTHROPIC_API_KEY"] = api_key
+    # An empty --env-file: a developer's .env next to the compose file must not change the
+    # result.
+    with tempfile.NamedTemporaryFile(suffix=".env") as no_env:
+        result = subprocess.run(
+            [binary, "--file", str(COMPOSE_FILE), "--project-directory", str(ROOT),
+             "--env-file", no_env.name, *args],
+            env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        sys.exit(f"FAIL: docker-compose {' '.join(args)} exited {result.returncode}:\n"
+                 f"{result.stderr}")
+    return result.stdout
+
+
+def resolved(binary, api_key):
+    compose(binary, ["config", "--quiet"], api_key)
+    return yaml.safe_load(compose(binary, ["config"], api_key))
+
+
+def main():
+    binary = sys.argv[1] if len(sys.argv) > 1 else shutil.which("docker-compose")
+    if not binary:
+        sys.exit("FAIL: docker-compose is not installed (scripts/install-deps.sh --test "
+                 "installs it from scripts/debian-test-packages.txt)")
+
+    config = resolved(binary, api_key=None)
+    services = config.get("services", {})
+    check(set(services) == {"gateway", "llm-service"},
+          f"services are {sorted(services)}, expected gateway and llm-service")
+    gateway = services.get("gateway", {})
+    llm = services.get("llm-service", {})
+
+    for name, service in (("gateway", gateway), ("llm-service", llm)):
+        build = service.get("build", {})
+        check(pathlib.Path(build.get("context", "")) == ROOT,
+              f"{name}: the build context is not the repository root")
+        dockerfile = ROOT / build.get("dockerfile", "")
+        check(build.get("dockerfile") == f"{name}/Dockerfile" and dockerfile.is_file(),
+              f"{name}: builds from {build.get('dockerfile')!r}, expected {name}/Dockerfile")
+        check(service.get("restart") == "unless-stopped", f"{name}: no restart: unless-stopped")
+        check("command" not in service and "entrypoint" not in service,
+              f"{name}: configured through a command line; only environment variables")
+
+    check([(p.get("published"), p.get("target")) for p in gateway.get("ports", [])]
+          in ([(3000, 3000)], [("3000", 3000)]),
+          f"gateway: published ports are {gateway.get('ports')}, expected 3000:3000")
+    check(not llm.get("ports"), "llm-service is published; it must not be by default")
+    check(gateway.get("environment", {}).get("GATEWAY_BIND") == "0.0.0.0",
+          "gateway: GATEWAY_BIND is not 0.0.0.0")
+    check(gateway.get("environment", {}).get("GATEWAY_LLM_SERVICE") == "llm-service:50051",
+          "gateway: GATEWAY_LLM_SERVICE is not llm-service:50051")
+    check(llm.get("environment", {}).get("LLM_SERVICE_BIND") == "0.0.0.0",
+          "llm-service: LLM_SERVICE_BIND is not 0.0.0.0")
+    check(gateway.get("depends_on", {}).get("llm-service", {}).get("condition")
+          == "service_healthy",
+          "gateway: does not wait for llm-service with condition: service_healthy")
+    # Empty (the mock) when unset, passed through when set; never in the gateway.
+    check(llm.get("environment", {}).get("ANTHROPIC_API_KEY") == "",
+          "llm-service: ANTHROPIC_API_KEY is not empty when unset in the environment")
+    check("ANTHROPIC_API_KEY" not in gateway.get("environment", {}),
+          "gateway: must not see ANTHROPIC_API_KEY")
+
+    with_key = resolved(binary, api_key="sk-test-not-a-real-key")
+    check(with_key["services"]["llm-service"].get("environment", {}).get("ANTHROPIC_API_KEY")
+          == "sk-test-not-a-real-key",
+          "llm-service: ANTHROPIC_API_KEY from the environment is not passed through")
+
+    if failures:
+        for failure in failures:
+            print(f"FAIL: {failure}", file=sys.stderr)
+        sys.exit(1)
+    print("docker-compose.yml: valid, and as documented")
+
+
+if __name__ == "__main__":
+    main()
