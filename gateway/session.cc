@@ -377,12 +377,13 @@ void Session::Teardown(std::string_view reason) {
   // A reply nobody will read must cost nothing: cancel it (and through llm-service, the
   // upstream request).
   if (reply_.has_value()) reply_->call->Cancel();
+  // The connection is gone even if pending handlers still hold this object for a moment.
+  // (Released before the log line, which tests and operators read as "slot free".)
+  ReleaseSlot();
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - opened_at_);
   common::Logger("session")->info("session close session={} reason={} ms={}", id_, reason,
                                   elapsed.count());
-  // The connection is gone even if pending handlers still hold this object for a moment.
-  ReleaseSlot();
 }
 
 }  // namespace streamgate::gateway
