@@ -223,3 +223,27 @@ TEST(SessionRulesE2e, SlowReaderKeepsGatewayMemoryBoundedAndLosesNothing) {
 
 }  // namespace
 }  // namespace streamgate::testing
+
+namespace streamgate::testing {
+namespace {
+
+TEST(SessionRulesE2e, UnreadableClientIsDroppedAndItsReplyCancelled) {
+  // A long fast reply to a client that never reads: the socket buffers fill, writes stop
+  // completing, and after the idle timeout the session is dropped and the call cancelled.
+  StreamgatePair pair(PairArgs({"--mock-chunk-delay-ms=0", "--mock-extra-words=3000000"},
+                               {"--ping-interval=100ms", "--idle-timeout=1s"}));
+  ASSERT_TRUE(pair.ok());
+  WsTestClient client;
+  std::string id = Open(client, pair.gateway_port());
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(client.SendJson(UserMessage("never read")));
+  EXPECT_TRUE(pair.gateway()
+                  .WaitForLine(std::regex("session close session=" + id + " reason=idle_timeout"),
+                               30s)
+                  .has_value())
+      << pair.gateway().OutputForDiagnostics();
+  EXPECT_TRUE(pair.llm().WaitForLine(std::regex("call end .*status=CANCELLED"), 10s).has_value());
+}
+
+}  // namespace
+}  // namespace streamgate::testing
