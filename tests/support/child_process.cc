@@ -151,6 +151,10 @@ std::optional<int> ChildProcess::WaitForExit(std::chrono::milliseconds timeout) 
   int status = 0;
   if (waitpid(pid_, &status, 0) != pid_) return std::nullopt;
   exit_status_ = status;
+  // Let the reader take in everything the process wrote before it exited, so callers can
+  // inspect the complete output right away.
+  std::unique_lock lock(mu_);
+  changed_.wait_for(lock, timeout, [this] { return output_closed_; });
   return exit_status_;
 }
 
