@@ -14,7 +14,10 @@ namespace beast = boost::beast;
 using tcp = net::ip::tcp;
 
 Listener::Listener(net::io_context& io, SessionDeps deps)
-    : io_(io), acceptor_(net::make_strand(io)), deps_(deps) {}
+    : io_(io),
+      acceptor_(net::make_strand(io)),
+      retry_timer_(acceptor_.get_executor()),
+      deps_(deps) {}
 
 absl::StatusOr<std::shared_ptr<Listener>> Listener::Create(net::io_context& io,
                                                            const std::string& address, int port,
@@ -43,6 +46,7 @@ void Listener::Stop() {
   net::post(acceptor_.get_executor(), [self = shared_from_this()] {
     beast::error_code ignored;
     self->acceptor_.close(ignored);
+    self->retry_timer_.cancel();
   });
 }
 
@@ -54,8 +58,14 @@ void Listener::DoAccept() {
 void Listener::OnAccept(beast::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec) {
-    // Typically EMFILE: keep serving the connections we have and try again.
+    // Typically EMFILE: keep serving the connections we have and try again shortly, rather
+    // than spinning on an accept that fails at once.
     common::Logger("gateway")->warn("accept failed error=\"{}\"", ec.message());
+    retry_timer_.expires_after(std::chrono::milliseconds(50));
+    retry_timer_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+      if (!wait_ec && self->acceptor_.is_open()) self->DoAccept();
+    });
+    return;
   } else {
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
