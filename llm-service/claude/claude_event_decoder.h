@@ -53,7 +53,7 @@ class ClaudeEventDecoder {
 
   // `message_stop` has been decoded: the reply is whole.
   bool complete() const { return complete_; }
-  // A `started` message has been returned, so something has been sent downstream.
+  // `message_start` has been decoded (the caller may still hold the `started` message back).
   bool started() const { return started_; }
 
   // Parses Anthropic's error envelope {"type":"error","error":{"type":..,"message":..}}.
