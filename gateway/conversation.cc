@@ -24,10 +24,12 @@ void Conversation::Record(std::string user_text, std::string assistant_text) {
   size_t size = user_text.size() + assistant_text.size();
   exchanges_.push_back({std::move(user_text), std::move(assistant_text)});
   bytes_ += size;
-  while (bytes_ > max_bytes_ && !exchanges_.empty()) {
-    bytes_ -= exchanges_.front().user.size() + exchanges_.front().assistant.size();
-    exchanges_.pop_front();
+  auto first_kept = exchanges_.begin();
+  while (bytes_ > max_bytes_ && first_kept != exchanges_.end()) {
+    bytes_ -= first_kept->user.size() + first_kept->assistant.size();
+    ++first_kept;
   }
+  exchanges_.erase(exchanges_.begin(), first_kept);
 }
 
 }  // namespace streamgate::gateway

@@ -1,8 +1,8 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <string>
+#include <vector>
 
 #include "streamgate/llm/v1/llm_service.pb.h"
 
@@ -37,7 +37,9 @@ class Conversation {
   };
 
   const size_t max_bytes_;
-  std::deque<Exchange> exchanges_;
+  // A vector, not a deque: libstdc++'s deque allocates ~600 bytes up front, which every idle
+  // connection would pay. Dropping the oldest shifts the rest, but that is rare and short.
+  std::vector<Exchange> exchanges_;
   size_t bytes_ = 0;
 };
 
