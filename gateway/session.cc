@@ -1,5 +1,6 @@
 #include "gateway/session.h"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/dispatch.hpp>
 
@@ -34,9 +35,9 @@ Session::Session(Socket&& socket, SessionDeps deps)
       deps_(deps),
       id_(common::NewUuidV4()),
       opened_at_(std::chrono::steady_clock::now()),
-      read_buffer_(static_cast<size_t>(deps.config->max_message_bytes)),
       heartbeat_(ws_.get_executor()),
       connect_timer_(ws_.get_executor()),
+      outbox_(id_),
       conversation_(static_cast<size_t>(deps.config->history_max_bytes)) {}
 
 Session::~Session() { ReleaseSlot(); }
@@ -52,8 +53,6 @@ void Session::ReleaseSlot() {
 }
 
 void Session::Run(UpgradeRequest upgrade) {
-  // The HTTP side's timer is not ours; WebSocket timeouts and the heartbeat take over.
-  beast::get_lowest_layer(ws_).expires_never();
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = Ms(deps_.config->handshake_timeout);  // also bounds closing
   timeouts.idle_timeout = websocket::stream_base::none();
@@ -62,7 +61,7 @@ void Session::Run(UpgradeRequest upgrade) {
   ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
     response.set(http::field::server, "streamgate");
   }));
-  // The size limit is enforced by read_buffer_'s bound instead, so that the close frame
+  // The size limit is enforced while reading into message_ instead, so that the close frame
   // can carry a reason (Beast's own limit closes with a bare 1009).
   ws_.read_message_max(0);
   ws_.control_callback([this](websocket::frame_type, beast::string_view) { Touch(); });
@@ -77,11 +76,11 @@ void Session::OnAccept(beast::error_code ec) {
   registered_ = true;
   deps_.registry->Add(this, weak_from_this());
   beast::error_code ignored;
-  auto peer = beast::get_lowest_layer(ws_).socket().remote_endpoint(ignored);
+  auto peer = ws_.next_layer().remote_endpoint(ignored);
   common::Logger("session")->info("session open session={} peer={}:{}", id_,
                                   peer.address().to_string(), peer.port());
   Touch();
-  Send(EncodeConnectionEstablished(id_, ++seq_));
+  Send([&](uint64_t seq) { return EncodeConnectionEstablished(id_, seq); });
   ArmHeartbeat();
   MaybeRead();
   // A drain that began while this handshake was running must reach this session too.
@@ -91,33 +90,61 @@ void Session::OnAccept(beast::error_code ec) {
 void Session::MaybeRead() {
   if (reading_ || closing_) return;
   // A client that does not read what it is sent gets nothing more read from it either.
-  if (outbox_bytes_ > max_outbound()) return;
+  if (outbox_.bytes() > max_outbound()) return;
   reading_ = true;
-  ws_.async_read(read_buffer_, beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  auto on_read = beast::bind_front_handler(&Session::OnRead, shared_from_this());
+  if (message_bytes_ == 0) return ws_.async_read_some(net::buffer(first_read_), std::move(on_read));
+  // Reading one byte past the limit is how a message is known to be too big.
+  static constexpr size_t kReadStep = 4096;
+  size_t limit = static_cast<size_t>(deps_.config->max_message_bytes) + 1;
+  message_.resize(message_bytes_ + std::min(kReadStep, limit - message_bytes_));
+  ws_.async_read_some(net::buffer(message_.data() + message_bytes_, message_.size() - message_bytes_),
+                      std::move(on_read));
 }
 
 void Session::OnRead(beast::error_code ec, size_t bytes) {
   reading_ = false;
-  if (ec == websocket::error::buffer_overflow) {
-    common::Logger("session")->info("message too big session={} limit={}", id_,
-                                    deps_.config->max_message_bytes);
-    read_buffer_.clear();
-    return RejectOversized();
-  }
   if (ec) {
     if (IsOrdinaryEnd(ec)) return Teardown("client_closed");
     return Teardown("read_error:" + ec.message());
   }
   Touch();
-  if (ws_.got_text()) {
-    auto data = read_buffer_.cdata();
-    HandleText(std::string_view(static_cast<const char*>(data.data()), data.size()));
-  } else {
-    common::Logger("session")->info("binary frame rejected session={} bytes={}", id_, bytes);
-    SendError(ClientError::kUnsupportedFrame);
+  if (message_bytes_ == 0) {
+    if (ws_.is_message_done()) {
+      HandleMessage(std::string_view(first_read_.data(), bytes));
+      return MaybeRead();
+    }
+    message_.assign(first_read_.data(), bytes);
+    message_bytes_ = bytes;
+    return MaybeRead();
   }
-  read_buffer_.consume(read_buffer_.size());
+  message_bytes_ += bytes;
+  message_.resize(message_bytes_);
+  if (message_bytes_ > static_cast<size_t>(deps_.config->max_message_bytes)) {
+    common::Logger("session")->info("message too big session={} limit={}", id_,
+                                    deps_.config->max_message_bytes);
+    ReleaseMessage();
+    // Beast's close discards the rest of the message while it waits for the client's close.
+    return DoClose(CloseReason(websocket::close_code::too_big, "message too big"));
+  }
+  if (ws_.is_message_done()) {
+    HandleMessage(message_);
+    ReleaseMessage();
+  }
   MaybeRead();
+}
+
+void Session::ReleaseMessage() {
+  message_bytes_ = 0;
+  message_.clear();
+  message_.shrink_to_fit();
+}
+
+void Session::HandleMessage(std::string_view message) {
+  if (ws_.got_text()) return HandleText(message);
+  common::Logger("session")->info("binary frame rejected session={} bytes={}", id_,
+                                  message.size());
+  SendError(ClientError::kUnsupportedFrame);
 }
 
 void Session::HandleText(std::string_view frame) {
@@ -129,10 +156,10 @@ void Session::HandleText(std::string_view frame) {
   }
   switch (parsed.message->type) {
     case ClientMessage::Type::kUserMessage:
-      if (reply_.has_value()) return SendError(ClientError::kBusy);
+      if (reply_) return SendError(ClientError::kBusy);
       return StartReply(std::move(parsed.message->content));
     case ClientMessage::Type::kCancel:
-      if (!reply_.has_value()) return SendError(ClientError::kNothingToCancel);
+      if (!reply_) return SendError(ClientError::kNothingToCancel);
       reply_->cancel_requested = true;
       reply_->call->Cancel();
       return;
@@ -149,7 +176,7 @@ void Session::StartReply(std::string content) {
   uint64_t call_id = next_call_id_++;
   common::Logger("session")->info("reply start session={} request={} history={}", id_,
                                   request_id, conversation_.exchanges());
-  reply_.emplace();
+  reply_ = std::make_unique<ActiveReply>();
   reply_->call_id = call_id;
   reply_->request_id = std::move(request_id);
   reply_->user_text = std::move(content);
@@ -165,7 +192,7 @@ void Session::StartReply(std::string content) {
 }
 
 void Session::OnConnectCheck(uint64_t call_id) {
-  if (!reply_.has_value() || reply_->call_id != call_id || reply_->heard_back) return;
+  if (!reply_ || reply_->call_id != call_id || reply_->heard_back) return;
   // Connected but slow to answer (a model can take a while) is fine; unreachable is not.
   if (deps_.llm->IsConnected()) return;
   reply_->connect_timed_out = true;
@@ -173,15 +200,17 @@ void Session::OnConnectCheck(uint64_t call_id) {
 }
 
 void Session::OnCallMessage(uint64_t call_id, llm::v1::StreamChatResponse message) {
-  if (!reply_.has_value() || reply_->call_id != call_id || closing_) return;
+  if (!reply_ || reply_->call_id != call_id || closing_) return;
   reply_->heard_back = true;
   switch (message.event_case()) {
     case llm::v1::StreamChatResponse::kStarted:
-      Send(EncodeStreamStart(id_, ++seq_, reply_->request_id));
+      Send([&](uint64_t seq) { return EncodeStreamStart(id_, seq, reply_->request_id); });
       break;
     case llm::v1::StreamChatResponse::kDelta:
       reply_->assistant_text += message.delta().text();
-      Send(EncodeStreamChunk(id_, ++seq_, message.delta().text()));
+      if (closing_) break;
+      outbox_.PushChunk(std::move(*message.mutable_delta()->mutable_text()));
+      Flush();
       break;
     case llm::v1::StreamChatResponse::kCompleted:
       reply_->completed = true;
@@ -195,7 +224,7 @@ void Session::OnCallMessage(uint64_t call_id, llm::v1::StreamChatResponse messag
 }
 
 void Session::OnCallDone(uint64_t call_id, const grpc::Status& status) {
-  if (!reply_.has_value() || reply_->call_id != call_id) return;
+  if (!reply_ || reply_->call_id != call_id) return;
   connect_timer_.cancel();
   EndReply(status);
   if (draining_ && !closing_) DoClose(CloseReason(websocket::close_code::going_away));
@@ -208,7 +237,9 @@ void Session::EndReply(const grpc::Status& status) {
   if (status.ok() && reply.completed) {
     log->info("reply end session={} request={} status=OK", id_, reply.request_id);
     conversation_.Record(std::move(reply.user_text), std::move(reply.assistant_text));
-    Send(EncodeStreamEnd(id_, ++seq_, reply.request_id, reply.stop_reason, reply.usage));
+    Send([&](uint64_t seq) {
+      return EncodeStreamEnd(id_, seq, reply.request_id, reply.stop_reason, reply.usage);
+    });
     return;
   }
   bool cancelled = status.error_code() == grpc::StatusCode::CANCELLED;
@@ -216,7 +247,7 @@ void Session::EndReply(const grpc::Status& status) {
     log->info("reply cancelled session={} request={}", id_, reply.request_id);
     // The user saw this much of the reply; it stays part of the conversation.
     conversation_.Record(std::move(reply.user_text), std::move(reply.assistant_text));
-    Send(EncodeStreamCancelled(id_, ++seq_, reply.request_id));
+    Send([&](uint64_t seq) { return EncodeStreamCancelled(id_, seq, reply.request_id); });
     return;
   }
   ClientError error = reply.connect_timed_out && cancelled ? ClientError::kUpstreamUnavailable
@@ -246,55 +277,43 @@ void Session::OnHeartbeat(beast::error_code ec) {
   ArmHeartbeat();
 }
 
-void Session::SendError(ClientError error) { Send(EncodeError(id_, ++seq_, error)); }
+void Session::SendError(ClientError error) {
+  Send([&](uint64_t seq) { return EncodeError(id_, seq, error); });
+}
 
-void Session::Send(std::string frame) {
-  if (closing_) return;
-  outbox_bytes_ += frame.size();
-  outbox_.push_back(std::move(frame));
-  if (!reply_paused_ && outbox_bytes_ > max_outbound()) {
+void Session::Flush() {
+  if (!reply_paused_ && outbox_.bytes() > max_outbound()) {
     reply_paused_ = true;
     common::Logger("session")->debug("reply paused session={} queued_bytes={}", id_,
-                                     outbox_bytes_);
-    if (reply_.has_value()) reply_->call->Pause();
+                                     outbox_.bytes());
+    if (reply_) reply_->call->Pause();
   }
-  if (!writing_) DoWrite();
+  if (!outbox_.writing()) DoWrite();
 }
 
 void Session::DoWrite() {
-  writing_ = true;
   ws_.text(true);
-  ws_.async_write(net::buffer(outbox_.front()),
+  ws_.async_write(net::buffer(outbox_.StartWrite()),
                   beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
 }
 
-void Session::OnWrite(beast::error_code ec, size_t bytes) {
-  writing_ = false;
-  size_t frame_size = outbox_.front().size();
-  outbox_bytes_ -= frame_size;
-  outbox_.pop_front();
-  if (reject_after_write_) {
-    outbox_.clear();
-    outbox_bytes_ = 0;
-    // Beast reports operation_aborted for a write that completed after the read failed;
-    // what matters is whether the whole frame went out. Half a frame leaves no clean close.
-    return bytes == frame_size ? RejectOversized() : Abort("message_too_big");
-  }
+void Session::OnWrite(beast::error_code ec, size_t /*bytes*/) {
+  outbox_.FinishWrite();
   if (ec) {
-    outbox_.clear();
-    outbox_bytes_ = 0;
+    outbox_.Clear();
     return Teardown(IsOrdinaryEnd(ec) ? "client_closed" : "write_error:" + ec.message());
   }
   Touch();  // the peer is reading: it is alive
-  if (reply_paused_ && outbox_bytes_ <= max_outbound() / 2) {
+  if (reply_paused_ && outbox_.bytes() <= max_outbound() / 2) {
     reply_paused_ = false;
     common::Logger("session")->debug("reply resumed session={}", id_);
-    if (reply_.has_value()) reply_->call->Resume();
+    if (reply_) reply_->call->Resume();
   }
-  if (!outbox_.empty()) return DoWrite();
-  if (close_when_flushed_.has_value()) {
-    ws_.async_close(*close_when_flushed_, [self = shared_from_this()](beast::error_code) {});
+  if (outbox_.has_queued()) return DoWrite();
+  if (close_when_flushed_) {
+    CloseReason reason = *close_when_flushed_;
     close_when_flushed_.reset();
+    SendClose(reason);
     return;
   }
   MaybeRead();
@@ -308,7 +327,7 @@ void Session::Close(CloseReason reason) {
 void Session::Drain() {
   net::dispatch(ws_.get_executor(), [self = shared_from_this()] {
     self->draining_ = true;
-    if (!self->reply_.has_value()) {
+    if (!self->reply_) {
       self->DoClose(CloseReason(websocket::close_code::going_away));
     }
   });
@@ -317,54 +336,27 @@ void Session::Drain() {
 void Session::DoClose(CloseReason reason) {
   if (closing_ || torn_down_) return;
   closing_ = true;
-  if (reply_.has_value()) reply_->call->Cancel();
+  if (reply_) reply_->call->Cancel();
   // What is queued (a final stream_end, an error) still goes out before the close frame.
-  if (writing_) {
-    close_when_flushed_ = reason;
+  if (outbox_.writing()) {
+    close_when_flushed_ = std::make_unique<CloseReason>(reason);
     return;
   }
-  ws_.async_close(reason, [self = shared_from_this()](beast::error_code) {});
+  SendClose(reason);
 }
 
-void Session::RejectOversized() {
-  // Beast marks the stream failed on buffer_overflow and would close without a frame, so
-  // the close frame (1009 + reason) is written by hand: server frames are unmasked. Raw
-  // bytes must not interleave with a Beast write, so one in flight finishes first.
-  static constexpr char kCloseFrame[] = "\x88\x11\x03\xf1message too big";
-  closing_ = true;
-  reject_after_write_ = false;
-  if (reply_.has_value()) reply_->call->Cancel();
-  if (writing_) {
-    reject_after_write_ = true;
-    return;
-  }
-  auto& stream = beast::get_lowest_layer(ws_);
-  stream.expires_after(Ms(deps_.config->handshake_timeout));
-  net::async_write(stream, net::buffer(kCloseFrame, sizeof(kCloseFrame) - 1),
-                   [self = shared_from_this()](beast::error_code ec, size_t) {
-                     if (ec) return self->Abort("message_too_big");
-                     // FIN after the frame; the peer's reply (close frame, rest of the
-                     // message) is read and dropped until it closes or the timer fires.
-                     beast::error_code ignored;
-                     beast::get_lowest_layer(self->ws_).socket().shutdown(
-                         Socket::shutdown_send, ignored);
-                     self->DiscardUntilClosed();
-                   });
-}
-
-void Session::DiscardUntilClosed() {
-  auto sink = std::make_shared<std::array<char, 512>>();
-  beast::get_lowest_layer(ws_).async_read_some(
-      net::buffer(*sink), [self = shared_from_this(), sink](beast::error_code ec, size_t) {
-        if (ec) return self->Abort("message_too_big");
-        self->DiscardUntilClosed();
-      });
+void Session::SendClose(const CloseReason& reason) {
+  // With no read pending (a stopped reader, a rejected message) nothing else would notice
+  // that the closing handshake is over.
+  ws_.async_close(reason, [self = shared_from_this()](beast::error_code ec) {
+    self->Teardown(!ec || IsOrdinaryEnd(ec) ? "server_closed" : "close_error:" + ec.message());
+  });
 }
 
 void Session::Abort(std::string_view why) {
   beast::error_code ignored;
-  beast::get_lowest_layer(ws_).socket().shutdown(Socket::shutdown_both, ignored);
-  beast::get_lowest_layer(ws_).socket().close(ignored);
+  ws_.next_layer().shutdown(Socket::shutdown_both, ignored);
+  ws_.next_layer().close(ignored);
   Teardown(why);
 }
 
@@ -376,7 +368,7 @@ void Session::Teardown(std::string_view reason) {
   connect_timer_.cancel();
   // A reply nobody will read must cost nothing: cancel it (and through llm-service, the
   // upstream request).
-  if (reply_.has_value()) reply_->call->Cancel();
+  if (reply_) reply_->call->Cancel();
   // The connection is gone even if pending handlers still hold this object for a moment.
   // (Released before the log line, which tests and operators read as "slot free".)
   ReleaseSlot();

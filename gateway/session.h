@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -8,15 +9,14 @@
 #include <boost/beast/websocket.hpp>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "gateway/client_protocol.h"
 #include "gateway/conversation.h"
 #include "gateway/gateway_config.h"
 #include "gateway/llm_stream_call.h"
+#include "gateway/outbox.h"
 
 namespace streamgate::gateway {
 
@@ -72,6 +72,8 @@ class Session : public LlmCallObserver, public std::enable_shared_from_this<Sess
   void OnAccept(boost::beast::error_code ec);
   void MaybeRead();
   void OnRead(boost::beast::error_code ec, size_t bytes);
+  void HandleMessage(std::string_view message);
+  void ReleaseMessage();
   void HandleText(std::string_view frame);
   void StartReply(std::string content);
   void OnConnectCheck(uint64_t call_id);
@@ -85,13 +87,19 @@ class Session : public LlmCallObserver, public std::enable_shared_from_this<Sess
   void Touch() { last_activity_ = std::chrono::steady_clock::now(); }
 
   void SendError(ClientError error);
-  void Send(std::string frame);
+  // Queues the frame `encode(seq)` returns; nothing once the session is closing.
+  template <class Encode>
+  void Send(Encode&& encode) {
+    if (closing_) return;
+    outbox_.Push(std::forward<Encode>(encode));
+    Flush();
+  }
+  // Applies the outbound bound to what was just queued and starts writing if idle.
+  void Flush();
   void DoWrite();
   void OnWrite(boost::beast::error_code ec, size_t bytes);
   void DoClose(CloseReason reason);
-  // Closes with 1009 after a message over --max-message-bytes.
-  void RejectOversized();
-  void DiscardUntilClosed();
+  void SendClose(const CloseReason& reason);
   // Drops the TCP connection without a handshake (dead or unreadable peer).
   void Abort(std::string_view why);
   // Ends the session's work after the connection is gone; `reason` is for the log.
@@ -100,29 +108,31 @@ class Session : public LlmCallObserver, public std::enable_shared_from_this<Sess
   void ReleaseSlot();
   size_t max_outbound() const { return static_cast<size_t>(deps_.config->max_outbound_bytes); }
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  // On the bare socket: Beast's WebSocket timeouts and our timers bound every wait, and a
+  // tcp_stream would add three timers to every idle connection.
+  boost::beast::websocket::stream<Socket> ws_;
   const SessionDeps deps_;
   const std::string id_;
   const std::chrono::steady_clock::time_point opened_at_;
-  // Bounded by --max-message-bytes: a bigger message fails the read with buffer_overflow.
-  boost::beast::flat_buffer read_buffer_;
-  // Frames waiting to be written, oldest first; the front one is in flight while writing_.
-  // Bounded by config.max_outbound_bytes: above it the reply's stream and the client's
-  // reads pause until the queue is down to half.
-  std::deque<std::string> outbox_;
-  size_t outbox_bytes_ = 0;
+  // Idle connections wait for their next message with only this small buffer; a message
+  // that does not fit continues in message_, which holds no memory between messages.
+  // message_ is bounded by --max-message-bytes (one byte more is read to detect excess).
+  std::array<char, 64> first_read_;
+  std::string message_;
+  size_t message_bytes_ = 0;  // of message_, what has been read (the rest is read room)
   boost::asio::steady_timer heartbeat_;
   boost::asio::steady_timer connect_timer_;
+  // Bounded by config.max_outbound_bytes: above it the reply's stream and the client's
+  // reads pause until the queue is down to half. Views id_, declared before it.
+  Outbox outbox_;
   std::chrono::steady_clock::time_point last_activity_;
   Conversation conversation_;
-  std::optional<ActiveReply> reply_;
-  std::optional<CloseReason> close_when_flushed_;
-  uint64_t seq_ = 0;
+  // Both on the heap: idle sessions are the many, and these are large when present.
+  std::unique_ptr<ActiveReply> reply_;
+  std::unique_ptr<CloseReason> close_when_flushed_;
   uint64_t next_call_id_ = 1;
-  bool writing_ = false;
   bool reading_ = false;
   bool ping_in_flight_ = false;
-  bool reject_after_write_ = false;  // a 1009 close waits for the write in flight
   bool reply_paused_ = false;
   bool registered_ = false;
   bool slot_released_ = false;
