@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/dispatch.hpp>
 
 #include "common/ids.h"
 #include "common/log.h"
 #include "gateway/llm_client.h"
 #include "gateway/session_registry.h"
+#include "gateway/unrecycled_allocator.h"
 
 namespace streamgate::gateway {
 
@@ -35,8 +37,6 @@ Session::Session(Socket&& socket, SessionDeps deps)
       deps_(deps),
       id_(common::NewUuidV4()),
       opened_at_(std::chrono::steady_clock::now()),
-      heartbeat_(ws_.get_executor()),
-      connect_timer_(ws_.get_executor()),
       outbox_(id_),
       conversation_(static_cast<size_t>(deps.config->history_max_bytes)) {}
 
@@ -81,7 +81,6 @@ void Session::OnAccept(beast::error_code ec) {
                                   peer.address().to_string(), peer.port());
   Touch();
   Send([&](uint64_t seq) { return EncodeConnectionEstablished(id_, seq); });
-  ArmHeartbeat();
   MaybeRead();
   // A drain that began while this handshake was running must reach this session too.
   if (deps_.draining->load()) Drain();
@@ -92,7 +91,8 @@ void Session::MaybeRead() {
   // A client that does not read what it is sent gets nothing more read from it either.
   if (outbox_.bytes() > max_outbound()) return;
   reading_ = true;
-  auto on_read = beast::bind_front_handler(&Session::OnRead, shared_from_this());
+  auto on_read = net::bind_allocator(UnrecycledAllocator<void>(),
+                                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   if (message_bytes_ == 0) return ws_.async_read_some(net::buffer(first_read_), std::move(on_read));
   // Reading one byte past the limit is how a message is known to be too big.
   static constexpr size_t kReadStep = 4096;
@@ -176,7 +176,7 @@ void Session::StartReply(std::string content) {
   uint64_t call_id = next_call_id_++;
   common::Logger("session")->info("reply start session={} request={} history={}", id_,
                                   request_id, conversation_.exchanges());
-  reply_ = std::make_unique<ActiveReply>();
+  reply_ = std::make_unique<ActiveReply>(ws_.get_executor());
   reply_->call_id = call_id;
   reply_->request_id = std::move(request_id);
   reply_->user_text = std::move(content);
@@ -185,8 +185,8 @@ void Session::StartReply(std::string content) {
                                       weak_from_this());
   if (reply_paused_) reply_->call->Pause();
   // The call waits for llm-service to become reachable; bound that wait.
-  connect_timer_.expires_after(Ms(deps_.config->connect_timeout));
-  connect_timer_.async_wait([self = shared_from_this(), call_id](beast::error_code ec) {
+  reply_->connect_timer.expires_after(Ms(deps_.config->connect_timeout));
+  reply_->connect_timer.async_wait([self = shared_from_this(), call_id](beast::error_code ec) {
     if (!ec) self->OnConnectCheck(call_id);
   });
 }
@@ -225,14 +225,14 @@ void Session::OnCallMessage(uint64_t call_id, llm::v1::StreamChatResponse messag
 
 void Session::OnCallDone(uint64_t call_id, const grpc::Status& status) {
   if (!reply_ || reply_->call_id != call_id) return;
-  connect_timer_.cancel();
   EndReply(status);
   if (draining_ && !closing_) DoClose(CloseReason(websocket::close_code::going_away));
 }
 
 void Session::EndReply(const grpc::Status& status) {
-  ActiveReply reply = std::move(*reply_);
-  reply_.reset();
+  std::unique_ptr<ActiveReply> ended = std::move(reply_);
+  ended->connect_timer.cancel();
+  ActiveReply& reply = *ended;
   auto log = common::Logger("session");
   if (status.ok() && reply.completed) {
     log->info("reply end session={} request={} status=OK", id_, reply.request_id);
@@ -259,13 +259,12 @@ void Session::EndReply(const grpc::Status& status) {
   SendError(error);
 }
 
-void Session::ArmHeartbeat() {
-  heartbeat_.expires_after(Ms(deps_.config->ping_interval));
-  heartbeat_.async_wait(beast::bind_front_handler(&Session::OnHeartbeat, shared_from_this()));
+void Session::Heartbeat() {
+  net::post(ws_.get_executor(), [self = shared_from_this()] { self->OnHeartbeat(); });
 }
 
-void Session::OnHeartbeat(beast::error_code ec) {
-  if (ec || torn_down_) return;
+void Session::OnHeartbeat() {
+  if (torn_down_) return;
   auto idle = std::chrono::steady_clock::now() - last_activity_;
   if (idle >= Ms(deps_.config->idle_timeout)) return Abort("idle_timeout");
   if (!ping_in_flight_ && !closing_) {
@@ -274,7 +273,6 @@ void Session::OnHeartbeat(beast::error_code ec) {
       self->ping_in_flight_ = false;
     });
   }
-  ArmHeartbeat();
 }
 
 void Session::SendError(ClientError error) {
@@ -364,11 +362,12 @@ void Session::Teardown(std::string_view reason) {
   if (torn_down_) return;
   torn_down_ = true;
   closing_ = true;
-  heartbeat_.cancel();
-  connect_timer_.cancel();
   // A reply nobody will read must cost nothing: cancel it (and through llm-service, the
   // upstream request).
-  if (reply_) reply_->call->Cancel();
+  if (reply_) {
+    reply_->call->Cancel();
+    reply_->connect_timer.cancel();
+  }
   // The connection is gone even if pending handlers still hold this object for a moment.
   // (Released before the log line, which tests and operators read as "slot free".)
   ReleaseSlot();

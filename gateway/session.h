@@ -51,11 +51,16 @@ class Session : public LlmCallObserver, public std::enable_shared_from_this<Sess
   void Close(CloseReason reason);
   // Any thread: closes with 1001 once the active reply (if any) has ended.
   void Drain();
+  // Any thread, once per ping interval (gateway/heartbeat.h): drops the session if it has
+  // been idle too long, else pings the client.
+  void Heartbeat();
 
   const std::string& id() const { return id_; }
 
  private:
   struct ActiveReply {
+    explicit ActiveReply(const Socket::executor_type& executor) : connect_timer(executor) {}
+
     uint64_t call_id = 0;
     std::string request_id;
     std::shared_ptr<LlmStreamCall> call;
@@ -67,6 +72,8 @@ class Session : public LlmCallObserver, public std::enable_shared_from_this<Sess
     bool connect_timed_out = false;
     std::string stop_reason;
     Usage usage;
+    // The call waits for llm-service to become reachable; this bounds that wait.
+    boost::asio::steady_timer connect_timer;
   };
 
   void OnAccept(boost::beast::error_code ec);
@@ -82,8 +89,7 @@ class Session : public LlmCallObserver, public std::enable_shared_from_this<Sess
   void OnCallMessage(uint64_t call_id, llm::v1::StreamChatResponse message) override;
   void OnCallDone(uint64_t call_id, const grpc::Status& status) override;
 
-  void ArmHeartbeat();
-  void OnHeartbeat(boost::beast::error_code ec);
+  void OnHeartbeat();
   void Touch() { last_activity_ = std::chrono::steady_clock::now(); }
 
   void SendError(ClientError error);
@@ -110,7 +116,8 @@ class Session : public LlmCallObserver, public std::enable_shared_from_this<Sess
 
   // On the bare socket: Beast's WebSocket timeouts and our timers bound every wait, and a
   // tcp_stream would add three timers to every idle connection.
-  boost::beast::websocket::stream<Socket> ws_;
+  // Without permessage-deflate, which is never negotiated here: leaner per connection.
+  boost::beast::websocket::stream<Socket, /*deflateSupported=*/false> ws_;
   const SessionDeps deps_;
   const std::string id_;
   const std::chrono::steady_clock::time_point opened_at_;
@@ -120,8 +127,6 @@ class Session : public LlmCallObserver, public std::enable_shared_from_this<Sess
   std::array<char, 64> first_read_;
   std::string message_;
   size_t message_bytes_ = 0;  // of message_, what has been read (the rest is read room)
-  boost::asio::steady_timer heartbeat_;
-  boost::asio::steady_timer connect_timer_;
   // Bounded by config.max_outbound_bytes: above it the reply's stream and the client's
   // reads pause until the queue is down to half. Views id_, declared before it.
   Outbox outbox_;
