@@ -9,6 +9,7 @@
 #include "common/options.h"
 #include "common/shutdown_signal.h"
 #include "gateway/gateway_config.h"
+#include "gateway/heartbeat.h"
 #include "gateway/listener.h"
 #include "gateway/llm_client.h"
 #include "gateway/session.h"
@@ -78,6 +79,8 @@ int main(int argc, char** argv) {
   std::atomic<bool> draining{false};
   sg::gateway::SessionDeps deps{
       .config = &config, .llm = &llm, .registry = &registry, .draining = &draining};
+  sg::gateway::Heartbeat heartbeat(io, registry, config.ping_interval);
+  heartbeat.Start();
   auto listener = sg::gateway::Listener::Create(io, config.bind, config.port, deps);
   if (!listener.ok()) return Fail(listener.status());
   (*listener)->Start();

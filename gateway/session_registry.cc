@@ -18,7 +18,7 @@ void SessionRegistry::Unreserve() {
 
 void SessionRegistry::Add(Session* session, std::weak_ptr<Session> weak) {
   absl::MutexLock lock(&mu_);
-  sessions_.emplace(session, std::move(weak));
+  sessions_.emplace(session, Entry{std::move(weak), next_ticket_++});
 }
 
 void SessionRegistry::Remove(Session* session) {
@@ -33,12 +33,19 @@ size_t SessionRegistry::size() const {
 
 void SessionRegistry::ForEach(
     const std::function<void(const std::shared_ptr<Session>&)>& fn) const {
+  ForEachInSlice(0, 1, fn);
+}
+
+void SessionRegistry::ForEachInSlice(
+    size_t slice, size_t slices,
+    const std::function<void(const std::shared_ptr<Session>&)>& fn) const {
   std::vector<std::shared_ptr<Session>> live;
   {
     absl::MutexLock lock(&mu_);
-    live.reserve(sessions_.size());
-    for (const auto& [raw, weak] : sessions_) {
-      if (auto session = weak.lock()) live.push_back(std::move(session));
+    live.reserve(sessions_.size() / slices + 1);
+    for (const auto& [raw, entry] : sessions_) {
+      if (entry.ticket % slices != slice) continue;
+      if (auto session = entry.session.lock()) live.push_back(std::move(session));
     }
   }
   for (const auto& session : live) fn(session);

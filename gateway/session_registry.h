@@ -26,13 +26,22 @@ class SessionRegistry {
   size_t size() const;
   // Calls `fn` on every live session (outside the lock).
   void ForEach(const std::function<void(const std::shared_ptr<Session>&)>& fn) const;
+  // The same for slice `slice` of `slices`: sessions are dealt into slices in turn as they
+  // are added, so each slice holds an even share and every session is in exactly one.
+  void ForEachInSlice(size_t slice, size_t slices,
+                      const std::function<void(const std::shared_ptr<Session>&)>& fn) const;
   // Returns true if the registry became empty before `deadline`.
   bool WaitUntilEmpty(absl::Time deadline) const;
 
  private:
   mutable absl::Mutex mu_;
   size_t reserved_ ABSL_GUARDED_BY(mu_) = 0;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
+  struct Entry {
+    std::weak_ptr<Session> session;
+    size_t ticket;  // the order of Add, which deals sessions into slices
+  };
+  size_t next_ticket_ ABSL_GUARDED_BY(mu_) = 0;
+  std::unordered_map<Session*, Entry> sessions_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace streamgate::gateway

@@ -1,0 +1,38 @@
+#include "gateway/heartbeat.h"
+
+#include <algorithm>
+
+#include "gateway/session.h"
+#include "gateway/session_registry.h"
+
+namespace streamgate::gateway {
+
+Heartbeat::Heartbeat(boost::asio::io_context& io, const SessionRegistry& registry,
+                     absl::Duration interval)
+    : timer_(io),
+      registry_(registry),
+      tick_(std::max<std::chrono::nanoseconds>(
+          absl::ToChronoNanoseconds(interval / static_cast<int64_t>(kSlices)),
+          std::chrono::milliseconds(1))) {}
+
+void Heartbeat::Start() {
+  next_tick_ = std::chrono::steady_clock::now();
+  Arm();
+}
+
+void Heartbeat::Arm() {
+  // Ticks follow a fixed schedule, so a slow tick does not stretch the interval.
+  next_tick_ += tick_;
+  timer_.expires_at(next_tick_);
+  timer_.async_wait([this](boost::system::error_code ec) { OnTick(ec); });
+}
+
+void Heartbeat::OnTick(boost::system::error_code ec) {
+  if (ec) return;
+  registry_.ForEachInSlice(slice_, kSlices,
+                           [](const std::shared_ptr<Session>& session) { session->Heartbeat(); });
+  slice_ = (slice_ + 1) % kSlices;
+  Arm();
+}
+
+}  // namespace streamgate::gateway
