@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/mutex_mode.h"
 #include "common/options.h"
 #include "common/shutdown_signal.h"
 #include "gateway/gateway_config.h"
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (auto valid = sg::gateway::Validate(config); !valid.ok()) return Fail(valid);
+  sg::common::UseReleaseMutexMode();
   if (auto logging = sg::common::InitLogging(config.log_level); !logging.ok()) {
     return Fail(logging);
   }

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/mutex_mode.h"
 #include "common/options.h"
 #include "common/shutdown_signal.h"
 #include "llm-service/claude_provider.h"
@@ -100,6 +101,7 @@ int main(int argc, char** argv) {
   config.anthropic_api_key = env("ANTHROPIC_API_KEY").value_or("");
   sg::llm::ProviderKind provider_kind;
   if (auto valid = sg::llm::Validate(config, &provider_kind); !valid.ok()) return Fail(valid);
+  sg::common::UseReleaseMutexMode();
   if (auto logging = sg::common::InitLogging(config.log_level); !logging.ok()) {
     return Fail(logging);
   }
