@@ -58,9 +58,8 @@ void Session::Run(UpgradeRequest upgrade) {
   timeouts.idle_timeout = websocket::stream_base::none();
   timeouts.keep_alive_pings = false;
   ws_.set_option(timeouts);
-  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
-    response.set(http::field::server, "streamgate");
-  }));
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& response) { response.set(http::field::server, "streamgate"); }));
   // The size limit is enforced while reading into message_ instead, so that the close frame
   // can carry a reason (Beast's own limit closes with a bare 1009).
   ws_.read_message_max(0);
@@ -91,15 +90,16 @@ void Session::MaybeRead() {
   // A client that does not read what it is sent gets nothing more read from it either.
   if (outbox_.bytes() > max_outbound()) return;
   reading_ = true;
-  auto on_read = net::bind_allocator(UnrecycledAllocator<void>(),
-                                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  auto on_read = net::bind_allocator(
+      UnrecycledAllocator<void>(), beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   if (message_bytes_ == 0) return ws_.async_read_some(net::buffer(first_read_), std::move(on_read));
   // Reading one byte past the limit is how a message is known to be too big.
   static constexpr size_t kReadStep = 4096;
   size_t limit = static_cast<size_t>(deps_.config->max_message_bytes) + 1;
   message_.resize(message_bytes_ + std::min(kReadStep, limit - message_bytes_));
-  ws_.async_read_some(net::buffer(message_.data() + message_bytes_, message_.size() - message_bytes_),
-                      std::move(on_read));
+  ws_.async_read_some(
+      net::buffer(message_.data() + message_bytes_, message_.size() - message_bytes_),
+      std::move(on_read));
 }
 
 void Session::OnRead(beast::error_code ec, size_t bytes) {
@@ -142,8 +142,7 @@ void Session::ReleaseMessage() {
 
 void Session::HandleMessage(std::string_view message) {
   if (ws_.got_text()) return HandleText(message);
-  common::Logger("session")->info("binary frame rejected session={} bytes={}", id_,
-                                  message.size());
+  common::Logger("session")->info("binary frame rejected session={} bytes={}", id_, message.size());
   SendError(ClientError::kUnsupportedFrame);
 }
 
@@ -174,15 +173,15 @@ void Session::StartReply(std::string content) {
   conversation_.AppendTo(content, &request);
 
   uint64_t call_id = next_call_id_++;
-  common::Logger("session")->info("reply start session={} request={} history={}", id_,
-                                  request_id, conversation_.exchanges());
+  common::Logger("session")->info("reply start session={} request={} history={}", id_, request_id,
+                                  conversation_.exchanges());
   reply_ = std::make_unique<ActiveReply>(ws_.get_executor());
   reply_->call_id = call_id;
   reply_->request_id = std::move(request_id);
   reply_->user_text = std::move(content);
-  reply_->call = LlmStreamCall::Start(deps_.llm->stub(), std::move(request),
-                                      deps_.config->reply_timeout, call_id, ws_.get_executor(),
-                                      weak_from_this());
+  reply_->call =
+      LlmStreamCall::Start(deps_.llm->stub(), std::move(request), deps_.config->reply_timeout,
+                           call_id, ws_.get_executor(), weak_from_this());
   if (reply_paused_) reply_->call->Pause();
   // The call waits for llm-service to become reachable; bound that wait.
   reply_->connect_timer.expires_after(Ms(deps_.config->connect_timeout));
@@ -251,8 +250,8 @@ void Session::EndReply(const grpc::Status& status) {
     return;
   }
   ClientError error = reply.connect_timed_out && cancelled ? ClientError::kUpstreamUnavailable
-                      : status.ok()                      ? ClientError::kInternal
-                                                         : ClientErrorForStatus(status);
+                      : status.ok()                        ? ClientError::kInternal
+                                                           : ClientErrorForStatus(status);
   log->info("reply failed session={} request={} grpc_status={} detail=\"{}\" code={}", id_,
             reply.request_id, static_cast<int>(status.error_code()), status.error_message(),
             ErrorCodeName(error));
@@ -269,9 +268,8 @@ void Session::OnHeartbeat() {
   if (idle >= Ms(deps_.config->idle_timeout)) return Abort("idle_timeout");
   if (!ping_in_flight_ && !closing_) {
     ping_in_flight_ = true;
-    ws_.async_ping({}, [self = shared_from_this()](beast::error_code) {
-      self->ping_in_flight_ = false;
-    });
+    ws_.async_ping(
+        {}, [self = shared_from_this()](beast::error_code) { self->ping_in_flight_ = false; });
   }
 }
 
@@ -318,8 +316,7 @@ void Session::OnWrite(beast::error_code ec, size_t /*bytes*/) {
 }
 
 void Session::Close(CloseReason reason) {
-  net::dispatch(ws_.get_executor(),
-                [self = shared_from_this(), reason] { self->DoClose(reason); });
+  net::dispatch(ws_.get_executor(), [self = shared_from_this(), reason] { self->DoClose(reason); });
 }
 
 void Session::Drain() {

@@ -141,8 +141,8 @@ class Session : public LlmCallObserver, public std::enable_shared_from_this<Sess
   bool reply_paused_ = false;
   bool registered_ = false;
   bool slot_released_ = false;
-  bool draining_ = false;   // close once the active reply ends
-  bool closing_ = false;    // no new reads or frames; close pending or done
+  bool draining_ = false;  // close once the active reply ends
+  bool closing_ = false;   // no new reads or frames; close pending or done
   bool torn_down_ = false;
 };
 
