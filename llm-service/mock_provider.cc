@@ -62,7 +62,7 @@ class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
   static uint32_t CountWords(const v1::StreamChatRequest& request) {
     uint32_t words = 0;
     for (const auto& message : request.messages()) {
-      words += static_cast<uint32_t>(SplitAfterWhitespace(message.content()).size());
+      words += static_cast<uint32_t>(CountPieces(message.content()));
     }
     return words;
   }

@@ -44,4 +44,15 @@ std::vector<std::string_view> SplitAfterWhitespace(std::string_view text) {
   return pieces;
 }
 
+size_t CountPieces(std::string_view text) {
+  size_t pieces = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && !IsSpace(text[i])) ++i;
+    while (i < text.size() && IsSpace(text[i])) ++i;
+    ++pieces;
+  }
+  return pieces;
+}
+
 }  // namespace streamgate::llm

@@ -16,4 +16,8 @@ std::string MockReplyText(const v1::StreamChatRequest& request, int extra_words)
 // the whitespace after it and concatenating the pieces gives back exactly `text`.
 std::vector<std::string_view> SplitAfterWhitespace(std::string_view text);
 
+// SplitAfterWhitespace(text).size() without building the pieces: the mock counts every
+// message of the history for its usage figures on each call, so this must not allocate.
+size_t CountPieces(std::string_view text);
+
 }  // namespace streamgate::llm

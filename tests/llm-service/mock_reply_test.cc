@@ -49,5 +49,13 @@ TEST(MockReply, AppendsDeterministicFillerWords) {
   EXPECT_TRUE(text.ends_with(" aliqua lorem ipsum")) << text;
 }
 
+TEST(MockReply, CountPiecesAgreesWithSplitAfterWhitespace) {
+  for (std::string_view text : {"", " ", "a", "a ", " a", "  a  b\n", "Echo: hello  world\n",
+                                "one\ttwo\r\nthree", "\n\n"}) {
+    EXPECT_EQ(CountPieces(text), SplitAfterWhitespace(text).size()) << "[" << text << "]";
+  }
+  EXPECT_EQ(CountPieces("a b c"), 3u);
+}
+
 }  // namespace
 }  // namespace streamgate::llm
