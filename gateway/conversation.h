@@ -1,8 +1,9 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
-#include <vector>
+#include <string_view>
 
 #include "streamgate/llm/v1/llm_service.pb.h"
 
@@ -17,29 +18,35 @@ namespace streamgate::gateway {
 // providers reject empty turns). When the history exceeds its bound, the oldest exchanges
 // go first, so user and assistant turns always alternate starting with the user.
 //
+// The history is kept as the request message itself, so a new request appends one turn
+// instead of copying every earlier message into a fresh request (gRPC serializes it when
+// the call starts). Nothing is allocated before the first request: idle sessions are many.
+//
 // Owned by a Session; touched only on its strand.
 class Conversation {
  public:
   explicit Conversation(size_t max_bytes);
 
-  // Fills `request`'s messages with the history followed by `user_text`.
-  void AppendTo(const std::string& user_text, llm::v1::StreamChatRequest* request) const;
+  // The request for a new user turn: the history followed by `user_text`. Valid until the
+  // next call of a non-const method. A turn that is never recorded is dropped by the next
+  // Request or Record.
+  const llm::v1::StreamChatRequest& Request(std::string_view session_id,
+                                            std::string_view request_id,
+                                            std::string_view user_text);
   // Records a finished (or cancelled) exchange.
   void Record(std::string user_text, std::string assistant_text);
 
-  size_t exchanges() const { return exchanges_.size(); }
+  size_t exchanges() const { return exchanges_; }
   size_t bytes() const { return bytes_; }
 
  private:
-  struct Exchange {
-    std::string user;
-    std::string assistant;
-  };
+  llm::v1::StreamChatRequest& request();
+  void DropPendingTurn();
 
   const size_t max_bytes_;
-  // A vector, not a deque: libstdc++'s deque allocates ~600 bytes up front, which every idle
-  // connection would pay. Dropping the oldest shifts the rest, but that is rare and short.
-  std::vector<Exchange> exchanges_;
+  std::unique_ptr<llm::v1::StreamChatRequest> request_;  // history, then the pending turn
+  bool pending_turn_ = false;
+  size_t exchanges_ = 0;
   size_t bytes_ = 0;
 };
 

@@ -13,18 +13,17 @@ LlmStreamCall::LlmStreamCall(uint64_t call_id, net::any_io_executor executor,
     : call_id_(call_id), executor_(std::move(executor)), observer_(std::move(observer)) {}
 
 std::shared_ptr<LlmStreamCall> LlmStreamCall::Start(llm::v1::LlmService::Stub* stub,
-                                                    llm::v1::StreamChatRequest request,
+                                                    const llm::v1::StreamChatRequest& request,
                                                     absl::Duration timeout, uint64_t call_id,
                                                     net::any_io_executor executor,
                                                     std::weak_ptr<LlmCallObserver> observer) {
   auto call = std::make_shared<LlmStreamCall>(call_id, std::move(executor), std::move(observer));
   call->self_ = call;
-  call->request_ = std::move(request);
   call->context_.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   // Wait for llm-service to (re)connect instead of failing at once while the channel is in
   // reconnect backoff; the session bounds that wait (connect_timeout) itself.
   call->context_.set_wait_for_ready(true);
-  stub->async()->StreamChat(&call->context_, &call->request_, call.get());
+  stub->async()->StreamChat(&call->context_, &request, call.get());
   call->StartRead(&call->response_);
   call->AddHold();
   call->StartCall();
@@ -79,10 +78,10 @@ void LlmStreamCall::OnReadDone(bool ok) {
     if (remove_hold) RemoveHold();
     return;
   }
-  net::post(executor_, [observer = observer_, id = call_id_,
-                        message = std::move(response_)]() mutable {
-    if (auto target = observer.lock()) target->OnCallMessage(id, std::move(message));
-  });
+  net::post(executor_,
+            [observer = observer_, id = call_id_, message = std::move(response_)]() mutable {
+              if (auto target = observer.lock()) target->OnCallMessage(id, std::move(message));
+            });
   response_.Clear();
   {
     absl::MutexLock lock(&mu_);

@@ -34,8 +34,11 @@ class LlmCallObserver {
 class LlmStreamCall : public grpc::ClientReadReactor<llm::v1::StreamChatResponse>,
                       public std::enable_shared_from_this<LlmStreamCall> {
  public:
+  // `request` need only live until Start returns: gRPC serializes it when the call starts
+  // (StartCall runs the send op; no interceptors are installed), so sessions pass their
+  // history in place instead of copying it.
   static std::shared_ptr<LlmStreamCall> Start(llm::v1::LlmService::Stub* stub,
-                                              llm::v1::StreamChatRequest request,
+                                              const llm::v1::StreamChatRequest& request,
                                               absl::Duration timeout, uint64_t call_id,
                                               boost::asio::any_io_executor executor,
                                               std::weak_ptr<LlmCallObserver> observer);
@@ -61,7 +64,6 @@ class LlmStreamCall : public grpc::ClientReadReactor<llm::v1::StreamChatResponse
   const boost::asio::any_io_executor executor_;
   const std::weak_ptr<LlmCallObserver> observer_;
   grpc::ClientContext context_;
-  llm::v1::StreamChatRequest request_;
   llm::v1::StreamChatResponse response_;  // target of the one read in flight
   std::shared_ptr<LlmStreamCall> self_;   // set in Start, dropped at the end of OnDone
 

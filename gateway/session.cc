@@ -166,12 +166,8 @@ void Session::HandleText(std::string_view frame) {
 }
 
 void Session::StartReply(std::string content) {
-  llm::v1::StreamChatRequest request;
-  request.set_session_id(id_);
   std::string request_id = common::NewUuidV4();
-  request.set_request_id(request_id);
-  conversation_.AppendTo(content, &request);
-
+  const auto& request = conversation_.Request(id_, request_id, content);
   uint64_t call_id = next_call_id_++;
   common::Logger("session")->info("reply start session={} request={} history={}", id_, request_id,
                                   conversation_.exchanges());
@@ -179,9 +175,8 @@ void Session::StartReply(std::string content) {
   reply_->call_id = call_id;
   reply_->request_id = std::move(request_id);
   reply_->user_text = std::move(content);
-  reply_->call =
-      LlmStreamCall::Start(deps_.llm->stub(), std::move(request), deps_.config->reply_timeout,
-                           call_id, ws_.get_executor(), weak_from_this());
+  reply_->call = LlmStreamCall::Start(deps_.llm->stub(), request, deps_.config->reply_timeout,
+                                      call_id, ws_.get_executor(), weak_from_this());
   if (reply_paused_) reply_->call->Pause();
   // The call waits for llm-service to become reachable; bound that wait.
   reply_->connect_timer.expires_after(Ms(deps_.config->connect_timeout));

@@ -8,10 +8,9 @@ namespace {
 using llm::v1::ROLE_ASSISTANT;
 using llm::v1::ROLE_USER;
 
-std::vector<std::pair<llm::v1::Role, std::string>> Messages(const Conversation& conversation,
+std::vector<std::pair<llm::v1::Role, std::string>> Messages(Conversation& conversation,
                                                             const std::string& next) {
-  llm::v1::StreamChatRequest request;
-  conversation.AppendTo(next, &request);
+  const auto& request = conversation.Request("s", "r", next);
   std::vector<std::pair<llm::v1::Role, std::string>> out;
   for (const auto& m : request.messages()) out.emplace_back(m.role(), m.content());
   return out;
@@ -68,6 +67,36 @@ TEST(Conversation, ExactlyAtTheBoundIsKept) {
   Conversation conversation(8);
   conversation.Record("abcd", "efgh");
   EXPECT_EQ(conversation.exchanges(), 1u);
+}
+
+TEST(Conversation, RequestCarriesTheIdsAndOneNewTurn) {
+  Conversation conversation(1024);
+  conversation.Record("q1", "a1");
+  const auto& request = conversation.Request("session-1", "request-1", "q2");
+  EXPECT_EQ(request.session_id(), "session-1");
+  EXPECT_EQ(request.request_id(), "request-1");
+  ASSERT_EQ(request.messages_size(), 3);
+  EXPECT_EQ(request.messages(2).content(), "q2");
+  EXPECT_EQ(request.messages(2).role(), ROLE_USER);
+}
+
+TEST(Conversation, ATurnThatFailedIsNotInTheNextRequest) {
+  Conversation conversation(1024);
+  conversation.Request("s", "r1", "failed turn");  // the reply fails: no Record
+  EXPECT_EQ(Messages(conversation, "again"),
+            (std::vector<std::pair<llm::v1::Role, std::string>>{{ROLE_USER, "again"}}));
+  EXPECT_EQ(conversation.exchanges(), 0u);
+}
+
+TEST(Conversation, RecordReplacesThePendingTurnWithTheExchange) {
+  Conversation conversation(1024);
+  conversation.Request("s", "r1", "q1");
+  conversation.Record("q1", "a1");
+  conversation.Request("s", "r2", "q2");
+  conversation.Record("q2", "");  // cancelled before any text: no trace
+  EXPECT_EQ(Messages(conversation, "q3"),
+            (std::vector<std::pair<llm::v1::Role, std::string>>{
+                {ROLE_USER, "q1"}, {ROLE_ASSISTANT, "a1"}, {ROLE_USER, "q3"}}));
 }
 
 }  // namespace
