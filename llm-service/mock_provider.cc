@@ -32,7 +32,7 @@ class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
         pieces_(SplitAfterWhitespace(text_)),
         request_id_(request.request_id()),
         messages_received_(static_cast<uint32_t>(request.messages_size())),
-        input_tokens_(CountWords(request)) {
+        input_tokens_(EstimateInputTokens(request)) {
     started_.mutable_started()->set_model(request.has_model() ? request.model() : "mock");
     started_.mutable_started()->set_message_id("mock-" + request.request_id());
   }
@@ -59,14 +59,6 @@ class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
   }
 
  private:
-  static uint32_t CountWords(const v1::StreamChatRequest& request) {
-    uint32_t words = 0;
-    for (const auto& message : request.messages()) {
-      words += static_cast<uint32_t>(CountPieces(message.content()));
-    }
-    return words;
-  }
-
   void Resume() {
     auto keep_alive = std::move(paused_hold_);
     if (!paused_) return;

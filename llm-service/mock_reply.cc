@@ -1,5 +1,6 @@
 #include "llm-service/mock_reply.h"
 
+#include <algorithm>
 #include <array>
 
 namespace streamgate::llm {
@@ -44,15 +45,10 @@ std::vector<std::string_view> SplitAfterWhitespace(std::string_view text) {
   return pieces;
 }
 
-size_t CountPieces(std::string_view text) {
-  size_t pieces = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && !IsSpace(text[i])) ++i;
-    while (i < text.size() && IsSpace(text[i])) ++i;
-    ++pieces;
-  }
-  return pieces;
+uint32_t EstimateInputTokens(const v1::StreamChatRequest& request) {
+  uint64_t tokens = 0;
+  for (const auto& message : request.messages()) tokens += (message.content().size() + 3) / 4;
+  return static_cast<uint32_t>(std::min<uint64_t>(tokens, UINT32_MAX));
 }
 
 }  // namespace streamgate::llm

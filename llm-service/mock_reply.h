@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,8 +17,9 @@ std::string MockReplyText(const v1::StreamChatRequest& request, int extra_words)
 // the whitespace after it and concatenating the pieces gives back exactly `text`.
 std::vector<std::string_view> SplitAfterWhitespace(std::string_view text);
 
-// SplitAfterWhitespace(text).size() without building the pieces: the mock counts every
-// message of the history for its usage figures on each call, so this must not allocate.
-size_t CountPieces(std::string_view text);
+// The mock's usage.input_tokens: a model counts tokens, the mock estimates four bytes per
+// token and message, which costs one step per message instead of a scan of the whole
+// history on every call. Saturates at UINT32_MAX.
+uint32_t EstimateInputTokens(const v1::StreamChatRequest& request);
 
 }  // namespace streamgate::llm

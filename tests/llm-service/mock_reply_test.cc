@@ -49,12 +49,13 @@ TEST(MockReply, AppendsDeterministicFillerWords) {
   EXPECT_TRUE(text.ends_with(" aliqua lorem ipsum")) << text;
 }
 
-TEST(MockReply, CountPiecesAgreesWithSplitAfterWhitespace) {
-  for (std::string_view text : {"", " ", "a", "a ", " a", "  a  b\n", "Echo: hello  world\n",
-                                "one\ttwo\r\nthree", "\n\n"}) {
-    EXPECT_EQ(CountPieces(text), SplitAfterWhitespace(text).size()) << "[" << text << "]";
+TEST(MockReply, InputTokensAreEstimatedAtFourBytesPerMessageRoundedUp) {
+  v1::StreamChatRequest request;
+  EXPECT_EQ(EstimateInputTokens(request), 0u);
+  for (const char* content : {"", "abcd", "abcde", "a"}) {
+    request.add_messages()->set_content(content);
   }
-  EXPECT_EQ(CountPieces("a b c"), 3u);
+  EXPECT_EQ(EstimateInputTokens(request), 0u + 1u + 2u + 1u);
 }
 
 }  // namespace
