@@ -1,58 +1,59 @@
 #include "gateway/conversation.h"
 
+#include "streamgate/llm/v1/llm_service.pb.h"
+
 namespace streamgate::gateway {
 
 namespace {
 
-void AddMessage(llm::v1::StreamChatRequest* request, llm::v1::Role role, std::string text) {
-  auto* message = request->add_messages();
+// Appends one `messages` entry (field 3 of StreamChatRequest), encoded.
+void AppendMessage(std::string* wire, llm::v1::Role role, std::string_view text) {
+  llm::v1::StreamChatRequest holder;
+  auto* message = holder.add_messages();
   message->set_role(role);
-  message->set_content(std::move(text));
+  message->set_content(std::string(text));
+  holder.AppendToString(wire);
 }
 
 }  // namespace
 
 Conversation::Conversation(size_t max_bytes) : max_bytes_(max_bytes) {}
 
-llm::v1::StreamChatRequest& Conversation::request() {
-  if (!request_) request_ = std::make_unique<llm::v1::StreamChatRequest>();
-  return *request_;
-}
-
-void Conversation::DropPendingTurn() {
-  if (!pending_turn_) return;
-  request_->mutable_messages()->RemoveLast();
-  pending_turn_ = false;
-}
-
-const llm::v1::StreamChatRequest& Conversation::Request(std::string_view session_id,
-                                                        std::string_view request_id,
-                                                        std::string_view user_text) {
-  DropPendingTurn();
-  auto& out = request();
-  out.set_session_id(std::string(session_id));
-  out.set_request_id(std::string(request_id));
-  AddMessage(&out, llm::v1::ROLE_USER, std::string(user_text));
-  pending_turn_ = true;
+std::string Conversation::Request(std::string_view session_id, std::string_view request_id,
+                                  std::string_view user_text) const {
+  llm::v1::StreamChatRequest ids;
+  ids.set_session_id(std::string(session_id));
+  ids.set_request_id(std::string(request_id));
+  std::string out;
+  out.reserve(ids.ByteSizeLong() + (history_ ? history_->wire.size() : 0) + user_text.size() + 16);
+  ids.AppendToString(&out);
+  if (history_) out += history_->wire;
+  AppendMessage(&out, llm::v1::ROLE_USER, user_text);
   return out;
 }
 
-void Conversation::Record(std::string user_text, std::string assistant_text) {
-  if (request_) DropPendingTurn();
+void Conversation::Record(std::string_view user_text, std::string_view assistant_text) {
   if (assistant_text.empty()) return;
-  bytes_ += user_text.size() + assistant_text.size();
-  ++exchanges_;
-  auto& history = request();
-  AddMessage(&history, llm::v1::ROLE_USER, std::move(user_text));
-  AddMessage(&history, llm::v1::ROLE_ASSISTANT, std::move(assistant_text));
-  int dropped = 0;
-  while (bytes_ > max_bytes_ && exchanges_ > 0) {
-    bytes_ -=
-        history.messages(dropped).content().size() + history.messages(dropped + 1).content().size();
-    --exchanges_;
-    dropped += 2;
+  if (!history_) history_ = std::make_unique<History>();
+  History& history = *history_;
+  size_t wire_before = history.wire.size();
+  AppendMessage(&history.wire, llm::v1::ROLE_USER, user_text);
+  AppendMessage(&history.wire, llm::v1::ROLE_ASSISTANT, assistant_text);
+  size_t text_bytes = user_text.size() + assistant_text.size();
+  history.exchanges.push_back({text_bytes, history.wire.size() - wire_before});
+  history.text_bytes += text_bytes;
+
+  size_t dropped = 0;
+  size_t dropped_wire = 0;
+  while (history.text_bytes > max_bytes_ && dropped < history.exchanges.size()) {
+    history.text_bytes -= history.exchanges[dropped].text_bytes;
+    dropped_wire += history.exchanges[dropped].wire_bytes;
+    ++dropped;
   }
-  if (dropped > 0) history.mutable_messages()->DeleteSubrange(0, dropped);
+  if (dropped == 0) return;
+  history.exchanges.erase(history.exchanges.begin(), history.exchanges.begin() + dropped);
+  history.wire.erase(0, dropped_wire);
+  if (history.exchanges.empty()) history_.reset();
 }
 
 }  // namespace streamgate::gateway

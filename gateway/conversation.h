@@ -4,50 +4,53 @@
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include "streamgate/llm/v1/llm_service.pb.h"
+#include <vector>
 
 namespace streamgate::gateway {
 
 // One session's conversation history: completed exchanges (a user turn and the assistant
-// reply the user saw), oldest first, bounded in bytes. llm-service is stateless, so every
-// request carries this history plus the new user message.
+// reply the user saw), oldest first, bounded in bytes of text. llm-service is stateless, so
+// every request carries this history plus the new user message.
 //
 // Rules: a failed reply leaves no trace; a cancelled one keeps the text the user saw (an
 // exchange whose reply is empty is dropped, since a turn without text is no context and
 // providers reject empty turns). When the history exceeds its bound, the oldest exchanges
 // go first, so user and assistant turns always alternate starting with the user.
 //
-// The history is kept as the request message itself, so a new request appends one turn
-// instead of copying every earlier message into a fresh request (gRPC serializes it when
-// the call starts). Nothing is allocated before the first request: idle sessions are many.
+// The history is kept already encoded, as the `messages` entries of a StreamChatRequest:
+// protobuf encodes a repeated field's elements one after another and a parser appends what
+// it finds, so a request is the ids, the stored bytes and the new turn, concatenated. Each
+// exchange is encoded once, when recorded, not again for every later request. Nothing is
+// allocated before the first exchange: idle sessions are the many.
 //
 // Owned by a Session; touched only on its strand.
 class Conversation {
  public:
   explicit Conversation(size_t max_bytes);
 
-  // The request for a new user turn: the history followed by `user_text`. Valid until the
-  // next call of a non-const method. A turn that is never recorded is dropped by the next
-  // Request or Record.
-  const llm::v1::StreamChatRequest& Request(std::string_view session_id,
-                                            std::string_view request_id,
-                                            std::string_view user_text);
+  // The encoded llm.v1.StreamChatRequest for a new user turn: the ids, the history, then
+  // `user_text`.
+  std::string Request(std::string_view session_id, std::string_view request_id,
+                      std::string_view user_text) const;
   // Records a finished (or cancelled) exchange.
-  void Record(std::string user_text, std::string assistant_text);
+  void Record(std::string_view user_text, std::string_view assistant_text);
 
-  size_t exchanges() const { return exchanges_; }
-  size_t bytes() const { return bytes_; }
+  size_t exchanges() const { return history_ ? history_->exchanges.size() : 0; }
+  size_t bytes() const { return history_ ? history_->text_bytes : 0; }
 
  private:
-  llm::v1::StreamChatRequest& request();
-  void DropPendingTurn();
+  struct Exchange {
+    size_t text_bytes;  // what the bound counts
+    size_t wire_bytes;  // its share of History::wire
+  };
+  struct History {
+    std::string wire;  // encoded `messages` entries, oldest first
+    std::vector<Exchange> exchanges;
+    size_t text_bytes = 0;
+  };
 
   const size_t max_bytes_;
-  std::unique_ptr<llm::v1::StreamChatRequest> request_;  // history, then the pending turn
-  bool pending_turn_ = false;
-  size_t exchanges_ = 0;
-  size_t bytes_ = 0;
+  std::unique_ptr<History> history_;
 };
 
 }  // namespace streamgate::gateway

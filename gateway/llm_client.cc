@@ -20,9 +20,9 @@ grpc::ChannelArguments ChannelArgs() {
 }  // namespace
 
 LlmClient::LlmClient(const std::string& target)
-    : channel_(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
-                                         ChannelArgs())),
-      stub_(llm::v1::LlmService::NewStub(channel_)),
+    : channel_(
+          grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), ChannelArgs())),
+      stub_(channel_),
       watcher_([this] { WatchConnectivity(); }) {}
 
 LlmClient::~LlmClient() {

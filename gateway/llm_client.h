@@ -1,5 +1,6 @@
 #pragma once
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -24,7 +25,12 @@ class LlmClient {
   LlmClient(const LlmClient&) = delete;
   LlmClient& operator=(const LlmClient&) = delete;
 
-  llm::v1::LlmService::Stub* stub() { return stub_.get(); }
+  // StreamChat is called through a generic stub so that requests go out as the bytes the
+  // session already encoded (see Conversation); replies are parsed as usual.
+  using ReplyStub = grpc::TemplatedGenericStub<grpc::ByteBuffer, llm::v1::StreamChatResponse>;
+  static constexpr const char* kStreamChatMethod = "/streamgate.llm.v1.LlmService/StreamChat";
+
+  ReplyStub* stub() { return &stub_; }
   // True when the channel to llm-service is connected right now. Never blocks.
   bool IsConnected() const { return connected_.load(std::memory_order_relaxed); }
 
@@ -32,7 +38,7 @@ class LlmClient {
   void WatchConnectivity();
 
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<llm::v1::LlmService::Stub> stub_;
+  ReplyStub stub_;
   std::atomic<bool> connected_{false};
   std::atomic<bool> stopping_{false};
   std::thread watcher_;

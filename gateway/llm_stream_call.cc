@@ -12,22 +12,42 @@ LlmStreamCall::LlmStreamCall(uint64_t call_id, net::any_io_executor executor,
                              std::weak_ptr<LlmCallObserver> observer)
     : call_id_(call_id), executor_(std::move(executor)), observer_(std::move(observer)) {}
 
-std::shared_ptr<LlmStreamCall> LlmStreamCall::Start(llm::v1::LlmService::Stub* stub,
-                                                    const llm::v1::StreamChatRequest& request,
+namespace {
+
+// A slice that owns the encoded request, so it goes to gRPC without another copy.
+grpc::ByteBuffer OwningBuffer(std::string bytes) {
+  auto* owned = new std::string(std::move(bytes));
+  grpc::Slice slice(
+      owned->data(), owned->size(), [](void* data) { delete static_cast<std::string*>(data); },
+      owned);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+}  // namespace
+
+std::shared_ptr<LlmStreamCall> LlmStreamCall::Start(LlmClient::ReplyStub* stub, std::string request,
                                                     absl::Duration timeout, uint64_t call_id,
                                                     net::any_io_executor executor,
                                                     std::weak_ptr<LlmCallObserver> observer) {
   auto call = std::make_shared<LlmStreamCall>(call_id, std::move(executor), std::move(observer));
   call->self_ = call;
+  call->request_ = OwningBuffer(std::move(request));
   call->context_.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   // Wait for llm-service to (re)connect instead of failing at once while the channel is in
   // reconnect backoff; the session bounds that wait (connect_timeout) itself.
   call->context_.set_wait_for_ready(true);
-  stub->async()->StreamChat(&call->context_, &request, call.get());
+  stub->PrepareBidiStreamingCall(&call->context_, LlmClient::kStreamChatMethod, grpc::StubOptions(),
+                                 call.get());
+  call->StartWriteLast(&call->request_, grpc::WriteOptions());
   call->StartRead(&call->response_);
   call->AddHold();
   call->StartCall();
   return call;
+}
+
+void LlmStreamCall::OnWriteDone(bool /*ok*/) {
+  // A failed send ends the call; its status arrives in OnDone.
+  request_.Clear();
 }
 
 void LlmStreamCall::Cancel() {

@@ -5,11 +5,13 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "streamgate/llm/v1/llm_service.grpc.pb.h"
+#include "gateway/llm_client.h"
+#include "streamgate/llm/v1/llm_service.pb.h"
 
 namespace streamgate::gateway {
 
@@ -23,22 +25,22 @@ class LlmCallObserver {
   virtual void OnCallDone(uint64_t call_id, const grpc::Status& status) = 0;
 };
 
-// The gRPC stream for one user message: a callback ClientReadReactor that reads one
-// message at a time and posts each to the observer's strand. Never touches the observer's
-// state itself. Keeps itself alive from Start until OnDone.
+// The gRPC stream for one user message: StreamChat, a server-streaming call, driven by a
+// callback reactor that sends the one request (already encoded, half-closing with it) and
+// reads one reply message at a time, posting each to the observer's strand. On the wire
+// this is the same call the generated stub makes; the generic reactor only lets the request
+// be bytes. Never touches the observer's state itself. Keeps itself alive from Start until
+// OnDone.
 //
 // Flow control: the observer calls Pause() when its outbound queue is full; the next read
 // is then deferred until Resume(), so unread replies wait in HTTP/2 flow control rather
 // than in gateway memory. A deferred read starts outside a reaction, hence the hold taken
 // before StartCall and released once no read can follow.
-class LlmStreamCall : public grpc::ClientReadReactor<llm::v1::StreamChatResponse>,
+class LlmStreamCall : public grpc::ClientBidiReactor<grpc::ByteBuffer, llm::v1::StreamChatResponse>,
                       public std::enable_shared_from_this<LlmStreamCall> {
  public:
-  // `request` need only live until Start returns: gRPC serializes it when the call starts
-  // (StartCall runs the send op; no interceptors are installed), so sessions pass their
-  // history in place instead of copying it.
-  static std::shared_ptr<LlmStreamCall> Start(llm::v1::LlmService::Stub* stub,
-                                              const llm::v1::StreamChatRequest& request,
+  // `request` is an encoded llm.v1.StreamChatRequest.
+  static std::shared_ptr<LlmStreamCall> Start(LlmClient::ReplyStub* stub, std::string request,
                                               absl::Duration timeout, uint64_t call_id,
                                               boost::asio::any_io_executor executor,
                                               std::weak_ptr<LlmCallObserver> observer);
@@ -49,6 +51,7 @@ class LlmStreamCall : public grpc::ClientReadReactor<llm::v1::StreamChatResponse
   void Pause();
   void Resume();
 
+  void OnWriteDone(bool ok) override;
   void OnReadDone(bool ok) override;
   void OnDone(const grpc::Status& status) override;
 
@@ -64,6 +67,7 @@ class LlmStreamCall : public grpc::ClientReadReactor<llm::v1::StreamChatResponse
   const boost::asio::any_io_executor executor_;
   const std::weak_ptr<LlmCallObserver> observer_;
   grpc::ClientContext context_;
+  grpc::ByteBuffer request_;              // until the write is done
   llm::v1::StreamChatResponse response_;  // target of the one read in flight
   std::shared_ptr<LlmStreamCall> self_;   // set in Start, dropped at the end of OnDone
 

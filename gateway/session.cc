@@ -167,7 +167,7 @@ void Session::HandleText(std::string_view frame) {
 
 void Session::StartReply(std::string content) {
   std::string request_id = common::NewUuidV4();
-  const auto& request = conversation_.Request(id_, request_id, content);
+  std::string request = conversation_.Request(id_, request_id, content);
   uint64_t call_id = next_call_id_++;
   common::Logger("session")->info("reply start session={} request={} history={}", id_, request_id,
                                   conversation_.exchanges());
@@ -175,8 +175,9 @@ void Session::StartReply(std::string content) {
   reply_->call_id = call_id;
   reply_->request_id = std::move(request_id);
   reply_->user_text = std::move(content);
-  reply_->call = LlmStreamCall::Start(deps_.llm->stub(), request, deps_.config->reply_timeout,
-                                      call_id, ws_.get_executor(), weak_from_this());
+  reply_->call =
+      LlmStreamCall::Start(deps_.llm->stub(), std::move(request), deps_.config->reply_timeout,
+                           call_id, ws_.get_executor(), weak_from_this());
   if (reply_paused_) reply_->call->Pause();
   // The call waits for llm-service to become reachable; bound that wait.
   reply_->connect_timer.expires_after(Ms(deps_.config->connect_timeout));
@@ -230,7 +231,7 @@ void Session::EndReply(const grpc::Status& status) {
   auto log = common::Logger("session");
   if (status.ok() && reply.completed) {
     log->info("reply end session={} request={} status=OK", id_, reply.request_id);
-    conversation_.Record(std::move(reply.user_text), std::move(reply.assistant_text));
+    conversation_.Record(reply.user_text, reply.assistant_text);
     Send([&](uint64_t seq) {
       return EncodeStreamEnd(id_, seq, reply.request_id, reply.stop_reason, reply.usage);
     });
@@ -240,7 +241,7 @@ void Session::EndReply(const grpc::Status& status) {
   if (reply.cancel_requested && cancelled) {
     log->info("reply cancelled session={} request={}", id_, reply.request_id);
     // The user saw this much of the reply; it stays part of the conversation.
-    conversation_.Record(std::move(reply.user_text), std::move(reply.assistant_text));
+    conversation_.Record(reply.user_text, reply.assistant_text);
     Send([&](uint64_t seq) { return EncodeStreamCancelled(id_, seq, reply.request_id); });
     return;
   }

@@ -1,6 +1,7 @@
 #include "gateway/conversation.h"
 
 #include "gtest/gtest.h"
+#include "streamgate/llm/v1/llm_service.pb.h"
 
 namespace streamgate::gateway {
 namespace {
@@ -8,9 +9,15 @@ namespace {
 using llm::v1::ROLE_ASSISTANT;
 using llm::v1::ROLE_USER;
 
-std::vector<std::pair<llm::v1::Role, std::string>> Messages(Conversation& conversation,
+llm::v1::StreamChatRequest Decoded(const std::string& wire) {
+  llm::v1::StreamChatRequest request;
+  EXPECT_TRUE(request.ParseFromString(wire));
+  return request;
+}
+
+std::vector<std::pair<llm::v1::Role, std::string>> Messages(const Conversation& conversation,
                                                             const std::string& next) {
-  const auto& request = conversation.Request("s", "r", next);
+  auto request = Decoded(conversation.Request("s", "r", next));
   std::vector<std::pair<llm::v1::Role, std::string>> out;
   for (const auto& m : request.messages()) out.emplace_back(m.role(), m.content());
   return out;
@@ -69,34 +76,34 @@ TEST(Conversation, ExactlyAtTheBoundIsKept) {
   EXPECT_EQ(conversation.exchanges(), 1u);
 }
 
-TEST(Conversation, RequestCarriesTheIdsAndOneNewTurn) {
+TEST(Conversation, RequestIsTheSameMessageAsBuiltFieldByField) {
   Conversation conversation(1024);
-  conversation.Record("q1", "a1");
-  const auto& request = conversation.Request("session-1", "request-1", "q2");
-  EXPECT_EQ(request.session_id(), "session-1");
-  EXPECT_EQ(request.request_id(), "request-1");
-  ASSERT_EQ(request.messages_size(), 3);
-  EXPECT_EQ(request.messages(2).content(), "q2");
-  EXPECT_EQ(request.messages(2).role(), ROLE_USER);
+  conversation.Record("q1", "a1 with \"quotes\" and \xc3\xa9");
+  auto request = Decoded(conversation.Request("session-1", "request-1", "q2"));
+  llm::v1::StreamChatRequest expected;
+  expected.set_session_id("session-1");
+  expected.set_request_id("request-1");
+  for (auto [role, text] :
+       {std::pair{ROLE_USER, "q1"}, std::pair{ROLE_ASSISTANT, "a1 with \"quotes\" and \xc3\xa9"},
+        std::pair{ROLE_USER, "q2"}}) {
+    auto* message = expected.add_messages();
+    message->set_role(role);
+    message->set_content(text);
+  }
+  EXPECT_EQ(request.SerializeAsString(), expected.SerializeAsString());
 }
 
-TEST(Conversation, ATurnThatFailedIsNotInTheNextRequest) {
-  Conversation conversation(1024);
-  conversation.Request("s", "r1", "failed turn");  // the reply fails: no Record
-  EXPECT_EQ(Messages(conversation, "again"),
-            (std::vector<std::pair<llm::v1::Role, std::string>>{{ROLE_USER, "again"}}));
-  EXPECT_EQ(conversation.exchanges(), 0u);
-}
-
-TEST(Conversation, RecordReplacesThePendingTurnWithTheExchange) {
-  Conversation conversation(1024);
-  conversation.Request("s", "r1", "q1");
-  conversation.Record("q1", "a1");
-  conversation.Request("s", "r2", "q2");
-  conversation.Record("q2", "");  // cancelled before any text: no trace
-  EXPECT_EQ(Messages(conversation, "q3"),
-            (std::vector<std::pair<llm::v1::Role, std::string>>{
-                {ROLE_USER, "q1"}, {ROLE_ASSISTANT, "a1"}, {ROLE_USER, "q3"}}));
+TEST(Conversation, DroppingTheOldestKeepsTheEncodingWhole) {
+  Conversation conversation(30);
+  for (int i = 0; i < 20; ++i) {
+    conversation.Record("q" + std::to_string(i), std::string(i % 7 + 1, 'a'));
+  }
+  auto request = Decoded(conversation.Request("s", "r", "last"));
+  ASSERT_EQ(request.messages_size() % 2, 1);
+  EXPECT_EQ(static_cast<size_t>(request.messages_size()), conversation.exchanges() * 2 + 1);
+  EXPECT_EQ(request.messages(0).role(), ROLE_USER);
+  EXPECT_EQ(request.messages(request.messages_size() - 2).content(), std::string(19 % 7 + 1, 'a'));
+  EXPECT_LE(conversation.bytes(), 30u);
 }
 
 }  // namespace
