@@ -1,4 +1,5 @@
 // Gateway session rules end to end: conversation, limits, heartbeats, backpressure, faults.
+#include <memory>
 #include <regex>
 
 #include "gtest/gtest.h"
@@ -200,6 +201,26 @@ TEST(SessionRulesE2e, ServerPingsAreAnsweredAndClientPingsGetPongs) {
   ASSERT_TRUE(reply.end.has_value());
   EXPECT_GE(client.pings_received(), 3);
   EXPECT_GE(client.pongs_received(), 1);
+}
+
+// One heartbeat timer serves every session, a slice at a time: each of more sessions than
+// there are slices must still be pinged once per interval.
+TEST(SessionRulesE2e, EverySessionIsPingedEachInterval) {
+  StreamgatePair pair(PairArgs({"--mock-chunk-delay-ms=50", "--mock-extra-words=20"},
+                               {"--ping-interval=100ms", "--idle-timeout=10s"}));
+  ASSERT_TRUE(pair.ok());
+  constexpr int kSessions = 40;
+  std::vector<std::unique_ptr<WsTestClient>> clients;
+  for (int i = 0; i < kSessions; ++i) {
+    clients.push_back(std::make_unique<WsTestClient>());
+    ASSERT_FALSE(Open(*clients.back(), pair.gateway_port()).empty()) << i;
+    ASSERT_TRUE(clients.back()->SendJson(UserMessage("session " + std::to_string(i))));
+  }
+  // Each reply takes ~1.25 s; reading it processes the pings queued meanwhile.
+  for (int i = 0; i < kSessions; ++i) {
+    ASSERT_TRUE(ReadReply(*clients[i]).end.has_value()) << i;
+    EXPECT_GE(clients[i]->pings_received(), 5) << "session " << i;
+  }
 }
 
 TEST(SessionRulesE2e, PeerThatNeverAnswersIsDropped) {
