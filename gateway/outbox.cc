@@ -1,9 +1,8 @@
 #include "gateway/outbox.h"
 
 #include <cstddef>
-#include <cstdio>
-#include <cstdlib>
 
+#include "common/fatal.h"
 #include "gateway/client_protocol.h"
 
 namespace streamgate::gateway {
@@ -12,11 +11,6 @@ namespace {
 // Below this many spent entries the queue is not compacted: moving a handful of strings
 // costs more than the slots they hold.
 constexpr size_t kMinSpentToCompact = 16;
-
-[[noreturn]] void Die(const char* what) {
-  std::fprintf(stderr, "outbox: %s\n", what);
-  std::abort();
-}
 
 // Frees the string's buffer. Assigning an empty string does not: libstdc++'s move assignment
 // from a short string keeps the destination's allocation.
@@ -45,8 +39,8 @@ void Outbox::PushChunk(std::string text) {
 }
 
 const std::string& Outbox::StartWrite() {
-  if (writing_) Die("StartWrite with a write in flight");
-  if (!has_queued()) Die("StartWrite with nothing queued");
+  if (writing_) common::Fatal("outbox", "StartWrite with a write in flight");
+  if (!has_queued()) common::Fatal("outbox", "StartWrite with nothing queued");
   Entry& entry = queued_[head_++];
   in_flight_is_chunk_ = entry.chunk_seq != 0;
   if (in_flight_is_chunk_) {
@@ -71,7 +65,7 @@ const std::string& Outbox::StartWrite() {
 }
 
 void Outbox::FinishWrite() {
-  if (!writing_) Die("FinishWrite without a write in flight");
+  if (!writing_) common::Fatal("outbox", "FinishWrite without a write in flight");
   bytes_ -= in_flight_.size();
   Free(in_flight_);
   writing_ = false;

@@ -3,8 +3,8 @@
 #include <pthread.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
+
+#include "common/fatal.h"
 
 namespace streamgate::llm {
 namespace {
@@ -13,15 +13,10 @@ namespace {
 // curl_multi_wakeup does not allow, but a bug could) costs latency, never a hang.
 constexpr int kMaxPollMillis = 1000;
 
-[[noreturn]] void Die(const char* what) {
-  std::fprintf(stderr, "curl worker: %s\n", what);
-  std::abort();
-}
-
 }  // namespace
 
 CurlWorker::CurlWorker() : multi_(curl_multi_init()) {
-  if (multi_ == nullptr) Die("curl_multi_init failed");
+  if (multi_ == nullptr) common::Fatal("curl worker", "curl_multi_init failed");
   // Several transfers to the same host share one HTTP/2 connection when the server offers
   // it (the default since curl 7.62, stated here because the design depends on it).
   curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
@@ -135,7 +130,7 @@ void CurlWorker::DrainCompletions() {
     auto* transfer = reinterpret_cast<Transfer*>(private_data);
     curl_multi_remove_handle(multi_, easy);
     if (transfer == nullptr || !transfers_.contains(transfer)) {
-      Die("a finished easy handle belongs to no running transfer");
+      common::Fatal("curl worker", "a finished easy handle belongs to no running transfer");
     }
     transfer->OnHandleDone(*this, easy, result);
     ReleaseIfDone(transfer);
