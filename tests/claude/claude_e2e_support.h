@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "gtest/gtest.h"
 #include "streamgate/llm/v1/llm_service.grpc.pb.h"
 #include "tests/support/child_process.h"
 
@@ -91,5 +92,23 @@ ChatResult Chat(const std::string& target, const llm::v1::StreamChatRequest& req
 
 // A regex matching `text` literally.
 std::string RegexEscape(const std::string& text);
+
+// Base fixture of the Claude e2e suites: a fresh fake and llm-service per test (Start), and
+// after every test the check that the API key was never printed.
+class ClaudeE2eTest : public ::testing::Test {
+ protected:
+  void Start(std::vector<std::string> llm_args = {}) {
+    fake_ = std::make_unique<FakeClaude>();
+    ASSERT_TRUE(fake_->ok());
+    llm_ = std::make_unique<ClaudeLlmService>(*fake_, std::move(llm_args));
+    ASSERT_TRUE(llm_->ok());
+  }
+  void TearDown() override {
+    if (llm_ != nullptr) llm_->ExpectKeyNeverPrinted();
+  }
+
+  std::unique_ptr<FakeClaude> fake_;
+  std::unique_ptr<ClaudeLlmService> llm_;
+};
 
 }  // namespace streamgate::testing

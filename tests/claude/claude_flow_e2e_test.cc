@@ -18,25 +18,12 @@ namespace {
 
 const std::regex kClosedByPeerMidStream("connection closed conn=\\d+ by=peer mid_stream=true");
 
-class ClaudeFlowE2e : public ::testing::Test {
+class ClaudeFlowE2e : public ClaudeE2eTest {
  protected:
-  void Start(std::vector<std::string> llm_args = {}) {
-    fake_ = std::make_unique<FakeClaude>();
-    ASSERT_TRUE(fake_->ok());
-    llm_ = std::make_unique<ClaudeLlmService>(*fake_, std::move(llm_args));
-    ASSERT_TRUE(llm_->ok());
-  }
-  void TearDown() override {
-    if (llm_ != nullptr) llm_->ExpectKeyNeverPrinted();
-  }
-
   std::unique_ptr<llm::v1::LlmService::Stub> NewStub(const grpc::ChannelArguments& args = {}) {
     return llm::v1::LlmService::NewStub(
         grpc::CreateCustomChannel(llm_->target(), grpc::InsecureChannelCredentials(), args));
   }
-
-  std::unique_ptr<FakeClaude> fake_;
-  std::unique_ptr<ClaudeLlmService> llm_;
 };
 
 TEST_F(ClaudeFlowE2e, CancellingMidStreamClosesTheUpstreamConnection) {

@@ -41,20 +41,17 @@ WsReply ReadReply(WsTestClient& client, std::chrono::milliseconds timeout = 10s)
   return reply;
 }
 
-class ClaudeGatewayE2e : public ::testing::Test {
+class ClaudeGatewayE2e : public ClaudeE2eTest {
  protected:
   void SetUp() override {
-    fake_ = std::make_unique<FakeClaude>();
-    ASSERT_TRUE(fake_->ok());
-    llm_ = std::make_unique<ClaudeLlmService>(*fake_);
-    ASSERT_TRUE(llm_->ok());
+    ASSERT_NO_FATAL_FAILURE(Start());
     gateway_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{GatewayBinary(), "--port=0", "--llm-service=" + llm_->target()});
     gateway_port_ = WaitForListeningPort(*gateway_, 10s);
     ASSERT_GT(gateway_port_, 0);
   }
   void TearDown() override {
-    if (llm_ != nullptr) llm_->ExpectKeyNeverPrinted();
+    ClaudeE2eTest::TearDown();
     if (gateway_ != nullptr) {
       for (const std::string& line : gateway_->Lines()) {
         EXPECT_EQ(line.find(kApiKey), std::string::npos) << line;
@@ -74,8 +71,6 @@ class ClaudeGatewayE2e : public ::testing::Test {
     return client.SendJson({{"type", "user_message"}, {"content", content}});
   }
 
-  std::unique_ptr<FakeClaude> fake_;
-  std::unique_ptr<ClaudeLlmService> llm_;
   std::unique_ptr<ChildProcess> gateway_;
   int gateway_port_ = 0;
 };

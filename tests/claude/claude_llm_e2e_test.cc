@@ -15,18 +15,8 @@ namespace {
 using llm::v1::ROLE_ASSISTANT;
 using llm::v1::ROLE_USER;
 
-class ClaudeLlmE2e : public ::testing::Test {
+class ClaudeLlmE2e : public ClaudeE2eTest {
  protected:
-  void Start(std::vector<std::string> llm_args = {}) {
-    fake_ = std::make_unique<FakeClaude>();
-    ASSERT_TRUE(fake_->ok());
-    llm_ = std::make_unique<ClaudeLlmService>(*fake_, std::move(llm_args));
-    ASSERT_TRUE(llm_->ok());
-  }
-
-  void TearDown() override {
-    if (llm_ != nullptr) llm_->ExpectKeyNeverPrinted();
-  }
 
   // One call with a single user message; the status message never holds the key.
   ChatResult Ask(const std::string& content, const std::string& request_id,
@@ -48,8 +38,6 @@ class ClaudeLlmE2e : public ::testing::Test {
     return std::stoi(match[1]);
   }
 
-  std::unique_ptr<FakeClaude> fake_;
-  std::unique_ptr<ClaudeLlmService> llm_;
 };
 
 TEST_F(ClaudeLlmE2e, StreamsTheReplyWithStartedDeltasAndCompleted) {
