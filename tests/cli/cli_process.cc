@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,7 +11,7 @@
 #include <cstring>
 #include <stdexcept>
 
-extern char** environ;
+#include "tests/support/spawn.h"
 
 namespace streamgate::testing {
 namespace {
@@ -36,55 +35,28 @@ CliProcess::CliProcess(std::vector<std::string> argv, std::vector<std::string> e
   if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe2 failed");
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
-  posix_spawnattr_t attrs;
-  posix_spawnattr_init(&attrs);
-  // The child starts with no blocked signals and default dispositions for the ones the tests
-  // send or this process ignores.
-  sigset_t empty, defaults;
-  sigemptyset(&empty);
-  sigemptyset(&defaults);
-  for (int signo : {SIGINT, SIGTERM, SIGPIPE}) sigaddset(&defaults, signo);
-  posix_spawnattr_setsigmask(&attrs, &empty);
-  posix_spawnattr_setsigdefault(&attrs, &defaults);
-  posix_spawnattr_setflags(&attrs, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<char*> c_argv;
-  for (auto& arg : argv) c_argv.push_back(arg.data());
-  c_argv.push_back(nullptr);
-  std::vector<std::string> full_env;
-  for (char** e = environ; *e != nullptr; ++e) full_env.emplace_back(*e);
-  for (auto& extra : env) full_env.push_back(extra);
-  std::vector<char*> c_env;
-  for (auto& entry : full_env) c_env.push_back(entry.data());
-  c_env.push_back(nullptr);
-
-  int rc = posix_spawn(&pid_, c_argv[0], &actions, &attrs, c_argv.data(), c_env.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attrs);
+  try {
+    // The child gets default dispositions for the signals the tests send or this process
+    // ignores.
+    pid_ = SpawnProcess(
+        std::move(argv),
+        {.env = std::move(env),
+         .redirects = {{in[0], STDIN_FILENO}, {out[1], STDOUT_FILENO}, {err[1], STDERR_FILENO}},
+         .default_signals = {SIGINT, SIGTERM, SIGPIPE}});
+  } catch (...) {
+    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) close(fd);
+    throw;
+  }
   close(in[0]);
   close(out[1]);
   close(err[1]);
   stdin_fd_ = in[1];
-  if (rc != 0) {
-    close(out[0]);
-    close(err[0]);
-    throw std::runtime_error("posix_spawn " + argv[0] + ": " + std::strerror(rc));
-  }
   reader_ = std::thread([this, o = out[0], e = err[0]] { ReadOutput(o, e); });
 }
 
 CliProcess::~CliProcess() {
   CloseStdin();
-  if (!exit_code_.has_value()) {
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
+  if (!exit_code_.has_value()) KillAndReap(pid_);
   if (reader_.joinable()) reader_.join();
 }
 

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <poll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -14,53 +13,29 @@
 #include <stdexcept>
 
 #include "gtest/gtest.h"
-
-extern char** environ;
+#include "tests/support/spawn.h"
 
 namespace streamgate::testing {
 
 ChildProcess::ChildProcess(std::vector<std::string> argv, std::vector<std::string> env) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
-  posix_spawnattr_t attrs;
-  posix_spawnattr_init(&attrs);
-  // The child must not inherit a blocked SIGTERM/SIGINT mask from the test process.
-  sigset_t empty;
-  sigemptyset(&empty);
-  posix_spawnattr_setsigmask(&attrs, &empty);
-  posix_spawnattr_setflags(&attrs, POSIX_SPAWN_SETSIGMASK);
-
-  std::vector<char*> c_argv;
-  for (auto& arg : argv) c_argv.push_back(arg.data());
-  c_argv.push_back(nullptr);
-  std::vector<std::string> full_env;
-  for (char** e = environ; *e != nullptr; ++e) full_env.emplace_back(*e);
-  for (auto& extra : env) full_env.push_back(extra);
-  std::vector<char*> c_env;
-  for (auto& entry : full_env) c_env.push_back(entry.data());
-  c_env.push_back(nullptr);
-
-  int rc = posix_spawn(&pid_, c_argv[0], &actions, &attrs, c_argv.data(), c_env.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attrs);
-  close(pipe_fds[1]);
-  if (rc != 0) {
+  try {
+    pid_ = SpawnProcess(std::move(argv),
+                        {.env = std::move(env),
+                         .redirects = {{pipe_fds[1], STDOUT_FILENO}, {pipe_fds[1], STDERR_FILENO}},
+                         .default_signals = {}});
+  } catch (...) {
     close(pipe_fds[0]);
-    throw std::runtime_error("posix_spawn " + argv[0] + ": " + std::strerror(rc));
+    close(pipe_fds[1]);
+    throw;
   }
+  close(pipe_fds[1]);
   reader_ = std::thread([this, fd = pipe_fds[0]] { ReadOutput(fd); });
 }
 
 ChildProcess::~ChildProcess() {
-  if (!exit_status_.has_value()) {
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
+  if (!exit_status_.has_value()) KillAndReap(pid_);
   if (reader_.joinable()) reader_.join();
 }
 
