@@ -203,7 +203,6 @@ void Session::OnCallMessage(uint64_t call_id, llm::v1::StreamChatResponse messag
       break;
     case llm::v1::StreamChatResponse::kDelta:
       reply_->assistant_text += message.delta().text();
-      if (closing_) break;
       outbox_.PushChunk(std::move(*message.mutable_delta()->mutable_text()));
       Flush();
       break;
