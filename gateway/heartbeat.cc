@@ -21,8 +21,9 @@ void Heartbeat::Start() {
 }
 
 void Heartbeat::Arm() {
-  // Ticks follow a fixed schedule, so a slow tick does not stretch the interval.
-  next_tick_ += tick_;
+  // Ticks follow a fixed schedule, so a slow tick does not stretch the interval; after a
+  // stall (a suspended process) the schedule restarts instead of firing the missed ticks.
+  next_tick_ = std::max(next_tick_ + tick_, std::chrono::steady_clock::now());
   timer_.expires_at(next_tick_);
   timer_.async_wait([this](boost::system::error_code ec) { OnTick(ec); });
 }
