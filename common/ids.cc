@@ -1,31 +1,14 @@
 #include "common/ids.h"
 
-#include <sys/random.h>
-
 #include <array>
-#include <cerrno>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
+
+#include "common/secure_random.h"
 
 namespace streamgate::common {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
-
-void FillRandom(std::array<uint8_t, 16>& bytes) {
-  size_t filled = 0;
-  while (filled < bytes.size()) {
-    ssize_t n = getrandom(bytes.data() + filled, bytes.size() - filled, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      // Without entropy we cannot hand out unguessable ids; nothing sensible remains.
-      std::perror("getrandom");
-      std::abort();
-    }
-    filled += static_cast<size_t>(n);
-  }
-}
 
 bool IsHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
@@ -33,7 +16,7 @@ bool IsHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
 std::string NewUuidV4() {
   std::array<uint8_t, 16> bytes;
-  FillRandom(bytes);
+  FillSecureRandom(bytes.data(), bytes.size());
   bytes[6] = (bytes[6] & 0x0f) | 0x40;  // version 4
   bytes[8] = (bytes[8] & 0x3f) | 0x80;  // RFC 4122 variant
   std::string out;

@@ -8,7 +8,7 @@
 #include "common/log.h"
 #include "common/mutex_mode.h"
 #include "common/options.h"
-#include "common/shutdown_signal.h"
+#include "common/process_signals.h"
 #include "gateway/gateway_config.h"
 #include "gateway/heartbeat.h"
 #include "gateway/listener.h"
@@ -28,7 +28,7 @@ int Fail(const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  sg::common::ShutdownSignal signals;
+  sg::common::ProcessSignals signals;
   sg::gateway::GatewayConfig config;
   sg::common::OptionSet options("gateway", "GATEWAY");
   options.AddString("bind", "address to listen on", &config.bind);

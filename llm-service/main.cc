@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "common/mutex_mode.h"
 #include "common/options.h"
-#include "common/shutdown_signal.h"
+#include "common/process_signals.h"
 #include "llm-service/claude_provider.h"
 #include "llm-service/llm_service_config.h"
 #include "llm-service/llm_stream_service.h"
@@ -87,7 +87,7 @@ absl::StatusOr<std::unique_ptr<sg::llm::Provider>> MakeProvider(
 }  // namespace
 
 int main(int argc, char** argv) {
-  sg::common::ShutdownSignal signals;
+  sg::common::ProcessSignals signals;
   sg::llm::LlmServiceConfig config;
   sg::common::OptionSet options("llm-service", "LLM_SERVICE");
   AddOptions(options, config);
@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
                                                   config.bind, port, provider->name()));
 
   int signo = signals.Wait();
+  while (sg::common::ProcessSignals::IsReload(signo)) signo = signals.Wait();
   log->info("draining signal={} active_calls={}", signo, service.calls().active());
   // Health watchers see NOT_SERVING; Shutdown refuses new calls, lets running ones finish
   // until the deadline and cancels the rest.

@@ -46,7 +46,7 @@
 
 #include "common/log.h"
 #include "common/options.h"
-#include "common/shutdown_signal.h"
+#include "common/process_signals.h"
 #include "tests/fakes/fake_server.h"
 
 namespace fake = streamgate::fake_claude;
@@ -71,7 +71,7 @@ void RaiseDescriptorLimit() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  common::ShutdownSignal signals;
+  common::ProcessSignals signals;
   fake::FakeServerConfig config;
   common::OptionSet options("fake_claude_server", "FAKE_CLAUDE");
   options.AddString("bind", "address to listen on", &config.bind);
@@ -114,6 +114,7 @@ int main(int argc, char** argv) {
                    fmt::format("listening address={} port={}", config.bind, (*server)->port()));
 
   int signo = signals.Wait();
+  while (common::ProcessSignals::IsReload(signo)) signo = signals.Wait();
   common::Logger("fake_claude")->info("shutting down signal={}", signo);
   (*server)->Stop();
   // Aborted handlers finish quickly; the deadline only guards against a bug hanging exit.

@@ -1,4 +1,4 @@
-#include "common/shutdown_signal.h"
+#include "common/process_signals.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -9,33 +9,36 @@
 namespace streamgate::common {
 namespace {
 
-sigset_t ShutdownSet() {
+sigset_t HandledSet() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
 }  // namespace
 
-ShutdownSignal::ShutdownSignal() {
-  sigset_t set = ShutdownSet();
+ProcessSignals::ProcessSignals() {
+  sigset_t set = HandledSet();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   // A peer closing its socket mid-write must end that write with an error, not the process.
   signal(SIGPIPE, SIG_IGN);
 }
 
-int ShutdownSignal::Wait() {
-  sigset_t set = ShutdownSet();
+bool ProcessSignals::IsReload(int signo) { return signo == SIGHUP; }
+
+int ProcessSignals::Wait() {
+  sigset_t set = HandledSet();
   int signo = 0;
   while (sigwait(&set, &signo) != 0) {
   }
   return signo;
 }
 
-std::optional<int> ShutdownSignal::WaitFor(std::chrono::milliseconds timeout) {
-  sigset_t set = ShutdownSet();
+std::optional<int> ProcessSignals::WaitFor(std::chrono::milliseconds timeout) {
+  sigset_t set = HandledSet();
   timespec ts{};
   ts.tv_sec = static_cast<time_t>(timeout.count() / 1000);
   ts.tv_nsec = static_cast<long>((timeout.count() % 1000) * 1000000);
