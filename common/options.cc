@@ -43,6 +43,8 @@ void OptionSet::Add(Option option) {
 
 void OptionSet::SetEnvName(std::string env_name) { options_.back().env_name = std::move(env_name); }
 
+void OptionSet::SetDefaultText(std::string text) { options_.back().default_text = std::move(text); }
+
 void OptionSet::AddString(std::string name, std::string help, std::string* value) {
   Add({.name = std::move(name),
        .help = std::move(help),
@@ -76,16 +78,16 @@ void OptionSet::AddDuration(std::string name, std::string help, absl::Duration* 
        }});
 }
 
-void OptionSet::AddInt64(std::string name, std::string help, std::string default_text,
-                         int64_t min, int64_t max, std::function<void(int64_t)> store) {
+void OptionSet::AddInt64(std::string name, std::string help, std::string default_text, int64_t min,
+                         int64_t max, std::function<void(int64_t)> store) {
   Add({.name = std::move(name),
        .help = std::move(help),
        .default_text = std::move(default_text),
        .set = [min, max, store = std::move(store)](absl::string_view text) {
          int64_t parsed = 0;
          if (!absl::SimpleAtoi(text, &parsed) || parsed < min || parsed > max) {
-           return absl::InvalidArgumentError(absl::StrCat("expected an integer in [", min, ", ",
-                                                          max, "], got '", text, "'"));
+           return absl::InvalidArgumentError(
+               absl::StrCat("expected an integer in [", min, ", ", max, "], got '", text, "'"));
          }
          store(parsed);
          return absl::OkStatus();

@@ -5,10 +5,10 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace streamgate::common {
@@ -39,12 +39,14 @@ class OptionSet {
   // Gives the last added option an environment twin other than the prefixed default,
   // for names with an established meaning (ANTHROPIC_BASE_URL).
   void SetEnvName(std::string env_name);
+  // Gives the last added option the default shown by Usage(), for defaults that depend on
+  // other settings ("4 with auth, off without").
+  void SetDefaultText(std::string text);
 
   // Applies the environment, then argv. Returns InvalidArgument naming the flag or the
   // variable on any bad value, unknown flag or stray argument. Sets *help_requested when
   // --help was given (the caller prints Usage()).
-  absl::Status Parse(int argc, const char* const* argv, const EnvLookup& env,
-                     bool* help_requested);
+  absl::Status Parse(int argc, const char* const* argv, const EnvLookup& env, bool* help_requested);
   std::string Usage() const;
 
  private:

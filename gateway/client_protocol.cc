@@ -38,49 +38,88 @@ void AppendField(std::string* out, std::string_view name, std::string_view value
 
 std::string_view ErrorCodeName(ClientError error) {
   switch (error) {
-    case ClientError::kInvalidJson: return "invalid_json";
-    case ClientError::kInvalidMessage: return "invalid_message";
-    case ClientError::kUnknownType: return "unknown_type";
-    case ClientError::kInvalidContent: return "invalid_content";
-    case ClientError::kSessionMismatch: return "session_mismatch";
-    case ClientError::kBusy: return "busy";
-    case ClientError::kNothingToCancel: return "nothing_to_cancel";
-    case ClientError::kUnsupportedFrame: return "unsupported_frame";
-    case ClientError::kUpstreamUnavailable: return "upstream_unavailable";
-    case ClientError::kRateLimited: return "rate_limited";
-    case ClientError::kTimeout: return "timeout";
-    case ClientError::kUpstreamError: return "upstream_error";
-    case ClientError::kInternal: return "internal";
+    case ClientError::kInvalidJson:
+      return "invalid_json";
+    case ClientError::kInvalidMessage:
+      return "invalid_message";
+    case ClientError::kUnknownType:
+      return "unknown_type";
+    case ClientError::kInvalidContent:
+      return "invalid_content";
+    case ClientError::kSessionMismatch:
+      return "session_mismatch";
+    case ClientError::kBusy:
+      return "busy";
+    case ClientError::kNothingToCancel:
+      return "nothing_to_cancel";
+    case ClientError::kUnsupportedFrame:
+      return "unsupported_frame";
+    case ClientError::kUpstreamUnavailable:
+      return "upstream_unavailable";
+    case ClientError::kRateLimited:
+      return "rate_limited";
+    case ClientError::kTimeout:
+      return "timeout";
+    case ClientError::kUpstreamError:
+      return "upstream_error";
+    case ClientError::kInternal:
+      return "internal";
+    case ClientError::kTokenExpired:
+      return "token_expired";
+    case ClientError::kUnauthenticated:
+      return "unauthenticated";
   }
   return "internal";
 }
 
 std::string_view ErrorText(ClientError error) {
   switch (error) {
-    case ClientError::kInvalidJson: return "Invalid JSON format";
-    case ClientError::kInvalidMessage: return "Message must be a JSON object with string fields";
-    case ClientError::kUnknownType: return "Unknown or missing message type";
-    case ClientError::kInvalidContent: return "Field \"content\" must be a non-empty string";
-    case ClientError::kSessionMismatch: return "Field \"sessionId\" does not match this session";
-    case ClientError::kBusy: return "A reply is already streaming; wait for it or cancel it";
-    case ClientError::kNothingToCancel: return "There is no reply to cancel";
-    case ClientError::kUnsupportedFrame: return "Binary frames are not supported; send JSON text";
-    case ClientError::kUpstreamUnavailable: return "The assistant is unavailable; try again shortly";
-    case ClientError::kRateLimited: return "Too many requests; try again shortly";
-    case ClientError::kTimeout: return "The reply took too long and was stopped";
-    case ClientError::kUpstreamError: return "The assistant could not reply";
-    case ClientError::kInternal: return "Internal server error";
+    case ClientError::kInvalidJson:
+      return "Invalid JSON format";
+    case ClientError::kInvalidMessage:
+      return "Message must be a JSON object with string fields";
+    case ClientError::kUnknownType:
+      return "Unknown or missing message type";
+    case ClientError::kInvalidContent:
+      return "Field \"content\" must be a non-empty string";
+    case ClientError::kSessionMismatch:
+      return "Field \"sessionId\" does not match this session";
+    case ClientError::kBusy:
+      return "A reply is already streaming; wait for it or cancel it";
+    case ClientError::kNothingToCancel:
+      return "There is no reply to cancel";
+    case ClientError::kUnsupportedFrame:
+      return "Binary frames are not supported; send JSON text";
+    case ClientError::kUpstreamUnavailable:
+      return "The assistant is unavailable; try again shortly";
+    case ClientError::kRateLimited:
+      return "Too many requests; try again shortly";
+    case ClientError::kTimeout:
+      return "The reply took too long and was stopped";
+    case ClientError::kUpstreamError:
+      return "The assistant could not reply";
+    case ClientError::kInternal:
+      return "Internal server error";
+    case ClientError::kTokenExpired:
+      return "Your token expired; send a fresh one with authenticate or reconnect";
+    case ClientError::kUnauthenticated:
+      return "Authentication failed";
   }
   return "Internal server error";
 }
 
 ClientError ClientErrorForStatus(const grpc::Status& status) {
   switch (status.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE: return ClientError::kUpstreamUnavailable;
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return ClientError::kRateLimited;
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return ClientError::kTimeout;
-    case grpc::StatusCode::OK: return ClientError::kInternal;
-    default: return ClientError::kUpstreamError;
+    case grpc::StatusCode::UNAVAILABLE:
+      return ClientError::kUpstreamUnavailable;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return ClientError::kRateLimited;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return ClientError::kTimeout;
+    case grpc::StatusCode::OK:
+      return ClientError::kInternal;
+    default:
+      return ClientError::kUpstreamError;
   }
 }
 
@@ -118,6 +157,14 @@ ParseResult ParseClientMessage(std::string_view frame, std::string_view session_
     result.message = ClientMessage{ClientMessage::Type::kUserMessage, std::move(text)};
   } else if (type_name == "cancel") {
     result.message = ClientMessage{ClientMessage::Type::kCancel, {}};
+  } else if (type_name == "authenticate") {
+    auto token = json.find("token");
+    if (token == json.end() || !token->is_string() || token->get_ref<std::string&>().empty() ||
+        token->get_ref<std::string&>().size() > kMaxAuthenticateTokenBytes) {
+      return Failure(ClientError::kInvalidMessage, "\"token\" missing, not a string or too long");
+    }
+    result.message = ClientMessage{ClientMessage::Type::kAuthenticate,
+                                   std::move(token->get_ref<std::string&>())};
   } else {
     // The type is client input: log its length, not its text.
     return Failure(ClientError::kUnknownType,
@@ -164,6 +211,22 @@ std::string EncodeStreamCancelled(std::string_view session_id, uint64_t seq,
   AppendField(&out, "requestId", request_id);
   out.append(",\"stopReason\":\"cancelled\",\"cancelled\":true");
   out.append(",\"content\":\"Response stream cancelled\"}");
+  return out;
+}
+
+std::string EncodeLimitError(std::string_view session_id, uint64_t seq, std::string_view limit,
+                             int64_t retry_after_ms) {
+  std::string out = Begin("error", session_id, seq, 128);
+  AppendField(&out, "error", ErrorText(ClientError::kRateLimited));
+  AppendField(&out, "code", ErrorCodeName(ClientError::kRateLimited));
+  AppendField(&out, "limit", limit);
+  absl::StrAppend(&out, ",\"retryAfterMs\":", retry_after_ms, "}");
+  return out;
+}
+
+std::string EncodeAuthenticated(std::string_view session_id, uint64_t seq, int64_t expires_in_ms) {
+  std::string out = Begin("authenticated", session_id, seq, 32);
+  absl::StrAppend(&out, ",\"expiresInMs\":", expires_in_ms, "}");
   return out;
 }
 

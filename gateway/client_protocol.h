@@ -1,11 +1,11 @@
 #pragma once
 
+#include <grpcpp/support/status.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <grpcpp/support/status.h>
 
 namespace streamgate::gateway {
 
@@ -29,6 +29,8 @@ enum class ClientError {
   kTimeout,              // the reply took longer than allowed
   kUpstreamError,        // any other failure producing the reply
   kInternal,             // a bug on our side
+  kTokenExpired,         // the connection's JWT expired: send `authenticate` or be closed
+  kUnauthenticated,      // an `authenticate` whose token was not accepted (keep last)
 };
 std::string_view ErrorCodeName(ClientError error);
 std::string_view ErrorText(ClientError error);
@@ -37,10 +39,13 @@ std::string_view ErrorText(ClientError error);
 ClientError ClientErrorForStatus(const grpc::Status& status);
 
 struct ClientMessage {
-  enum class Type { kUserMessage, kCancel };
+  enum class Type { kUserMessage, kCancel, kAuthenticate };
   Type type = Type::kUserMessage;
-  std::string content;  // user_message only
+  std::string content;  // user_message: the text; authenticate: the token (a secret)
 };
+
+// An `authenticate` token longer than this is refused unparsed (as on the upgrade).
+inline constexpr size_t kMaxAuthenticateTokenBytes = 8 * 1024;
 
 struct ParseResult {
   std::optional<ClientMessage> message;  // set on success
@@ -69,5 +74,11 @@ std::string EncodeStreamEnd(std::string_view session_id, uint64_t seq, std::stri
 std::string EncodeStreamCancelled(std::string_view session_id, uint64_t seq,
                                   std::string_view request_id);
 std::string EncodeError(std::string_view session_id, uint64_t seq, ClientError error);
+// A request refused by one of the gateway's own limits: `error` with code rate_limited,
+// the limit's name in `limit` and when to retry in `retryAfterMs`.
+std::string EncodeLimitError(std::string_view session_id, uint64_t seq, std::string_view limit,
+                             int64_t retry_after_ms);
+// The answer to an accepted `authenticate`: the new credential holds for expiresInMs.
+std::string EncodeAuthenticated(std::string_view session_id, uint64_t seq, int64_t expires_in_ms);
 
 }  // namespace streamgate::gateway

@@ -20,10 +20,11 @@ void AppendMessage(std::string* wire, llm::v1::Role role, std::string_view text)
 Conversation::Conversation(size_t max_bytes) : max_bytes_(max_bytes) {}
 
 std::string Conversation::Request(std::string_view session_id, std::string_view request_id,
-                                  std::string_view user_text) const {
+                                  std::string_view user_text, uint32_t max_tokens) const {
   llm::v1::StreamChatRequest ids;
   ids.set_session_id(std::string(session_id));
   ids.set_request_id(std::string(request_id));
+  if (max_tokens > 0) ids.set_max_tokens(max_tokens);
   std::string out;
   out.reserve(ids.ByteSizeLong() + (history_ ? history_->wire.size() : 0) + user_text.size() + 16);
   ids.AppendToString(&out);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,9 +30,9 @@ class Conversation {
   explicit Conversation(size_t max_bytes);
 
   // The encoded llm.v1.StreamChatRequest for a new user turn: the ids, the history, then
-  // `user_text`.
+  // `user_text`; `max_tokens` when not 0.
   std::string Request(std::string_view session_id, std::string_view request_id,
-                      std::string_view user_text) const;
+                      std::string_view user_text, uint32_t max_tokens = 0) const;
   // Records a finished (or cancelled) exchange.
   void Record(std::string_view user_text, std::string_view assistant_text);
 

@@ -1,6 +1,89 @@
 #include "gateway/gateway_config.h"
 
+#include <boost/asio/ip/address.hpp>
+
+#include "absl/strings/str_cat.h"
+
 namespace streamgate::gateway {
+
+bool IsLoopbackBind(const std::string& bind) {
+  if (bind == "localhost") return true;
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(bind, ec);
+  return !ec && address.is_loopback();
+}
+
+bool TlsEnabled(const GatewayConfig& config) { return !config.tls_cert.empty(); }
+
+bool PlainListenerEnabled(const GatewayConfig& config) {
+  return !TlsEnabled(config) || config.tls_port >= 0;
+}
+
+void ResolveDefaults(GatewayConfig* config) {
+  if (config->auth.empty() && IsLoopbackBind(config->bind)) config->auth = "none";
+  bool auth_on = config->auth == "api-keys" || config->auth == "jwt";
+  auto resolve = [auth_on](int64_t* value, int64_t default_with_auth) {
+    if (*value < 0) *value = auth_on ? default_with_auth : 0;
+  };
+  resolve(&config->limit_concurrent_replies, kDefaultConcurrentReplies);
+  resolve(&config->limit_messages_per_minute, kDefaultMessagesPerMinute);
+  resolve(&config->limit_connections, kDefaultConnectionsPerIdentity);
+  resolve(&config->limit_upgrades_per_second, kDefaultUpgradesPerSecond);
+  resolve(&config->limit_tokens_per_minute, 0);
+  resolve(&config->limit_frames_per_second, kDefaultFramesPerSecond);
+  if (config->limit_tokens_per_minute > 0 && config->reply_max_tokens == 0) {
+    config->reply_max_tokens = kDefaultReplyMaxTokensWithTokenLimit;
+  }
+}
+
+namespace {
+
+absl::Status ValidateSecurity(const GatewayConfig& config) {
+  bool loopback = IsLoopbackBind(config.bind);
+  if (config.auth.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--bind ", config.bind,
+        " is not a loopback address, so anyone who can reach it could use it: set --auth "
+        "api-keys or --auth jwt, or --auth none --allow-unauthenticated to accept that"));
+  }
+  if (config.auth != "none" && config.auth != "api-keys" && config.auth != "jwt") {
+    return absl::InvalidArgumentError("--auth must be none, api-keys or jwt");
+  }
+  if (config.auth == "none" && !loopback && !config.allow_unauthenticated) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--auth none on --bind ", config.bind,
+        " (not a loopback address) lets anyone use the gateway: add --allow-unauthenticated "
+        "to accept that, or set --auth api-keys or --auth jwt"));
+  }
+  if (config.auth == "api-keys" && config.api_keys_file.empty()) {
+    return absl::InvalidArgumentError("--auth api-keys needs --api-keys-file");
+  }
+  if (config.auth == "jwt" && config.jwt_keys_file.empty()) {
+    return absl::InvalidArgumentError("--auth jwt needs --jwt-keys-file");
+  }
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  if (config.tls_port >= 0 && !TlsEnabled(config)) {
+    return absl::InvalidArgumentError("--tls-port needs --tls-cert and --tls-key");
+  }
+  if (PlainListenerEnabled(config) && !loopback && !config.allow_plaintext) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--bind ", config.bind,
+        " would serve clear text on a non-loopback address: set --tls-cert/--tls-key, or add "
+        "--allow-plaintext when a TLS-terminating proxy sits in front"));
+  }
+  if (config.ticket_lifetime <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--ticket-lifetime must be positive");
+  }
+  if (config.max_pending_handshakes_per_address > config.max_pending_handshakes) {
+    return absl::InvalidArgumentError(
+        "--max-pending-handshakes-per-address must not exceed --max-pending-handshakes");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::Status Validate(const GatewayConfig& config) {
   if (config.bind.empty()) return absl::InvalidArgumentError("--bind must not be empty");
@@ -22,7 +105,19 @@ absl::Status Validate(const GatewayConfig& config) {
   if (config.connect_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--llm-connect-timeout must be positive");
   }
-  return absl::OkStatus();
+  // The files themselves are read (and checked) when the LlmClient is made.
+  if (config.llm_tls_cert.empty() != config.llm_tls_key.empty()) {
+    return absl::InvalidArgumentError("--llm-tls-cert and --llm-tls-key go together");
+  }
+  if (config.llm_tls_ca.empty() && !config.llm_tls_cert.empty()) {
+    return absl::InvalidArgumentError(
+        "--llm-tls-cert needs --llm-tls-ca: a client certificate is presented over TLS only");
+  }
+  if (config.llm_tls_ca.empty() && !config.llm_tls_server_name.empty()) {
+    return absl::InvalidArgumentError(
+        "--llm-tls-server-name needs --llm-tls-ca: the name is checked in the TLS handshake");
+  }
+  return ValidateSecurity(config);
 }
 
 }  // namespace streamgate::gateway

@@ -27,11 +27,73 @@ struct GatewayConfig {
   // How long a new reply may wait for llm-service to be reachable before the client gets
   // upstream_unavailable.
   absl::Duration connect_timeout = absl::Seconds(2);
+  // TLS to llm-service: on when llm_tls_ca is set (the CA that signed llm-service's
+  // certificate); llm_tls_cert/llm_tls_key add a client certificate (mTLS).
+  std::string llm_tls_ca;
+  std::string llm_tls_cert;
+  std::string llm_tls_key;
+  // The name checked against llm-service's certificate when it differs from the target's
+  // host (a replica reached by IP).
+  std::string llm_tls_server_name;
+  // A file holding the bearer token llm-service's --auth-tokens-file accepts; sent with
+  // every call. A file, not a flag value, so the token never shows in `ps` or the env.
+  std::string llm_token_file;
   absl::Duration reply_timeout = absl::Seconds(300);
   absl::Duration drain_timeout = absl::Seconds(25);
   std::string log_level = "info";
+
+  // --- who may connect (README "Security") ---
+  // "none", "api-keys" or "jwt"; empty until ResolveDefaults, which picks none on a
+  // loopback --bind and refuses to guess anywhere else.
+  std::string auth;
+  bool allow_unauthenticated = false;  // --auth none on a non-loopback address
+  bool allow_plaintext = false;        // a clear-text listener on a non-loopback address
+  std::string api_keys_file;
+  std::string jwt_keys_file;
+  std::string jwt_issuer;
+  std::string jwt_audience;
+  absl::Duration jwt_leeway = absl::Seconds(30);
+  std::string allowed_origins = "self";
+  absl::Duration ticket_lifetime = absl::Seconds(30);
+
+  // --- limits: -1 means "not set" and becomes the default with auth on, 0 (off) with
+  // --auth none; 0 switches a limit off ---
+  int64_t limit_concurrent_replies = -1;
+  int64_t limit_messages_per_minute = -1;
+  int64_t limit_connections = -1;
+  int64_t limit_upgrades_per_second = -1;  // burst: twice the rate
+  int64_t limit_tokens_per_minute = -1;
+  int64_t limit_frames_per_second = -1;  // burst: twice the rate
+  int64_t max_pending_handshakes = 4096;
+  int64_t max_pending_handshakes_per_address = 1024;
+  // max_tokens sent with every request; 0 leaves it to llm-service, except that a tokens
+  // limit needs a bound on what a reply may use and then makes it 1024.
+  int64_t reply_max_tokens = 0;
+
+  // --- TLS (wss) ---
+  std::string tls_cert;
+  std::string tls_key;
+  // -1: TLS (when configured) is served on --port. Otherwise --port stays plain and TLS is
+  // served here as well.
+  int tls_port = -1;
 };
 
+// Limit defaults with auth on (README "Limits").
+inline constexpr int64_t kDefaultConcurrentReplies = 4;
+inline constexpr int64_t kDefaultMessagesPerMinute = 60;
+inline constexpr int64_t kDefaultConnectionsPerIdentity = 20;
+inline constexpr int64_t kDefaultUpgradesPerSecond = 10;
+inline constexpr int64_t kDefaultFramesPerSecond = 100;
+inline constexpr int64_t kDefaultReplyMaxTokensWithTokenLimit = 1024;
+
+// Fills what depends on other settings: the auth mode (none on a loopback --bind) and the
+// limits left unset. Call once, before Validate.
+void ResolveDefaults(GatewayConfig* config);
 absl::Status Validate(const GatewayConfig& config);
+
+bool IsLoopbackBind(const std::string& bind);
+bool TlsEnabled(const GatewayConfig& config);
+// Whether a clear-text listener is open: no TLS, or TLS on its own --tls-port.
+bool PlainListenerEnabled(const GatewayConfig& config);
 
 }  // namespace streamgate::gateway

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 
-#include "gateway/session.h"
-#include "gateway/session_registry.h"
+#include "gateway/connection_registry.h"
+#include "gateway/ws_connection.h"
 
 namespace streamgate::gateway {
 
-Heartbeat::Heartbeat(boost::asio::io_context& io, const SessionRegistry& registry,
+Heartbeat::Heartbeat(boost::asio::io_context& io, const ConnectionRegistry& registry,
                      absl::Duration interval)
     : timer_(io),
       registry_(registry),
@@ -30,8 +30,9 @@ void Heartbeat::Arm() {
 
 void Heartbeat::OnTick(boost::system::error_code ec) {
   if (ec) return;
-  registry_.ForEachInSlice(slice_, kSlices,
-                           [](const std::shared_ptr<Session>& session) { session->Heartbeat(); });
+  registry_.ForEachInSlice(slice_, kSlices, [](const std::shared_ptr<WsConnection>& connection) {
+    connection->Heartbeat();
+  });
   slice_ = (slice_ + 1) % kSlices;
   Arm();
 }

@@ -5,7 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/log_throttle.h"
 #include "gateway/http_connection.h"
+#include "gateway/limits/address_admission.h"
+#include "gateway/tls_context_source.h"
 
 namespace streamgate::gateway {
 
@@ -13,20 +16,22 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 using tcp = net::ip::tcp;
 
-Listener::Listener(net::io_context& io, SessionDeps deps)
+Listener::Listener(net::io_context& io, bool tls, const GatewayServices& services)
     : io_(io),
       acceptor_(net::make_strand(io)),
       retry_timer_(acceptor_.get_executor()),
-      deps_(deps) {}
+      tls_(tls),
+      services_(services) {}
 
 absl::StatusOr<std::shared_ptr<Listener>> Listener::Create(net::io_context& io,
                                                            const std::string& address, int port,
-                                                           SessionDeps deps) {
+                                                           bool tls,
+                                                           const GatewayServices& services) {
   beast::error_code ec;
   auto ip = net::ip::make_address(address, ec);
   if (ec) return absl::InvalidArgumentError(absl::StrCat("bad bind address '", address, "'"));
   tcp::endpoint endpoint(ip, static_cast<unsigned short>(port));
-  auto listener = std::make_shared<Listener>(io, deps);
+  auto listener = std::make_shared<Listener>(io, tls, services);
   auto& acceptor = listener->acceptor_;
   auto fail = [&](const char* what) {
     return absl::UnavailableError(
@@ -66,11 +71,33 @@ void Listener::OnAccept(beast::error_code ec, tcp::socket socket) {
       if (!wait_ec && self->acceptor_.is_open()) self->DoAccept();
     });
     return;
-  } else {
-    beast::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
-    std::make_shared<HttpConnection>(std::move(socket), deps_)->Start();
   }
+  beast::error_code peer_ec;
+  auto peer = socket.remote_endpoint(peer_ec);
+  bool per_address = false;
+  AddressAdmission::PendingSlot slot =
+      peer_ec ? AddressAdmission::PendingSlot()
+              : services_.addresses->TryAdmit(peer.address(), &per_address);
+  if (!slot.valid()) {
+    // Closed before a byte is read: a flood of idle connections costs one descriptor for a
+    // moment each, and real clients keep getting through.
+    static common::SharedLogThrottle refused_log;
+    uint64_t suppressed = 0;
+    if (refused_log.Admit(&suppressed)) {
+      common::Logger("gateway")->warn(
+          "connection refused reason={} peer={} repeated={}",
+          per_address ? "pending_handshakes_per_address" : "pending_handshakes",
+          peer_ec ? std::string("?") : peer.address().to_string(), suppressed);
+    }
+    beast::error_code ignored;
+    socket.close(ignored);
+    return DoAccept();
+  }
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  TransportStream stream = tls_ ? TransportStream(std::move(socket), services_.tls->Current())
+                                : TransportStream(std::move(socket));
+  std::make_shared<HttpConnection>(std::move(stream), services_, std::move(slot))->Start();
   DoAccept();
 }
 

@@ -3,22 +3,27 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/error.hpp>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
-#include "gateway/session.h"
+#include "gateway/gateway_services.h"
 
 namespace streamgate::gateway {
 
-// Accepts TCP connections and gives each its own strand and HttpConnection. Owned by main;
-// its accept loop runs on the io_context, Stop on any thread.
+// Accepts TCP connections on one port, plain or TLS, and gives each its own strand and
+// HttpConnection once its client address has room for another pending handshake (else the
+// socket is closed at once). Owned by main; its accept loop runs on the io_context, Stop on
+// any thread.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  // Binds and listens; returns the actual port (useful with port 0).
+  // Binds and listens; port() is the actual port (useful with port 0).
   static absl::StatusOr<std::shared_ptr<Listener>> Create(boost::asio::io_context& io,
                                                           const std::string& address, int port,
-                                                          SessionDeps deps);
-  Listener(boost::asio::io_context& io, SessionDeps deps);
+                                                          bool tls,
+                                                          const GatewayServices& services);
+  Listener(boost::asio::io_context& io, bool tls, const GatewayServices& services);
 
   void Start();
   // Stops accepting; existing connections are unaffected.
@@ -32,7 +37,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;  // paces accepts after a failure (e.g. EMFILE)
-  const SessionDeps deps_;
+  const bool tls_;
+  const GatewayServices& services_;
   int port_ = 0;
 };
 

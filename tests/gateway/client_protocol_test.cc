@@ -32,8 +32,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"{\"type\":\"user_message\",\"content\":\"\xFF\"}", ClientError::kInvalidJson},
         BadInput{"[]", ClientError::kInvalidMessage}, BadInput{"42", ClientError::kInvalidMessage},
         BadInput{"\"user_message\"", ClientError::kInvalidMessage},
-        BadInput{"null", ClientError::kInvalidMessage},
-        BadInput{"{}", ClientError::kUnknownType},
+        BadInput{"null", ClientError::kInvalidMessage}, BadInput{"{}", ClientError::kUnknownType},
         BadInput{R"({"type":7,"content":"x"})", ClientError::kUnknownType},
         BadInput{R"({"type":"shout","content":"x"})", ClientError::kUnknownType},
         BadInput{R"({"type":"user_message"})", ClientError::kInvalidContent},
@@ -46,13 +45,44 @@ INSTANTIATE_TEST_SUITE_P(
                  ClientError::kSessionMismatch},
         BadInput{R"({"type":"user_message","content":"x","sessionId":5})",
                  ClientError::kInvalidMessage},
-        BadInput{R"({"type":"cancel","sessionId":"other"})", ClientError::kSessionMismatch}));
+        BadInput{R"({"type":"cancel","sessionId":"other"})", ClientError::kSessionMismatch},
+        BadInput{R"({"type":"authenticate"})", ClientError::kInvalidMessage},
+        BadInput{R"({"type":"authenticate","token":""})", ClientError::kInvalidMessage},
+        BadInput{R"({"type":"authenticate","token":7})", ClientError::kInvalidMessage},
+        BadInput{R"({"type":"authenticate","token":")" + std::string(8 * 1024 + 1, 'a') + "\"}",
+                 ClientError::kInvalidMessage}));
+
+TEST(ClientProtocol, AcceptsAuthenticateWithItsToken) {
+  auto parsed = ParseClientMessage(R"({"type":"authenticate","token":"a.b.c"})", kSession);
+  ASSERT_TRUE(parsed.message.has_value());
+  EXPECT_EQ(parsed.message->type, ClientMessage::Type::kAuthenticate);
+  EXPECT_EQ(parsed.message->content, "a.b.c");
+}
+
+TEST(ClientProtocol, EncodesALimitErrorWithTheLimitAndRetryAfter) {
+  Json frame = Json::parse(EncodeLimitError(kSession, 9, "messages_per_minute", 1500));
+  EXPECT_EQ(frame["type"], "error");
+  EXPECT_EQ(frame["code"], "rate_limited");
+  EXPECT_EQ(frame["limit"], "messages_per_minute");
+  EXPECT_EQ(frame["retryAfterMs"], 1500);
+  EXPECT_EQ(frame["seq"], 9);
+  EXPECT_EQ(frame["sessionId"], kSession);
+  EXPECT_FALSE(frame["error"].get<std::string>().empty());
+}
+
+TEST(ClientProtocol, EncodesTokenExpiredAndAuthenticated) {
+  Json expired = Json::parse(EncodeError(kSession, 3, ClientError::kTokenExpired));
+  EXPECT_EQ(expired["code"], "token_expired");
+  Json renewed = Json::parse(EncodeAuthenticated(kSession, 4, 60000));
+  EXPECT_EQ(renewed["type"], "authenticated");
+  EXPECT_EQ(renewed["expiresInMs"], 60000);
+  EXPECT_EQ(renewed["seq"], 4);
+}
 
 TEST(ClientProtocol, AcceptsUserMessageWithOwnOrMissingSessionId) {
-  auto with_id = ParseClientMessage(
-      R"({"type":"user_message","content":"hi there","sessionId":")" + std::string(kSession) +
-          R"("})",
-      kSession);
+  auto with_id = ParseClientMessage(R"({"type":"user_message","content":"hi there","sessionId":")" +
+                                        std::string(kSession) + R"("})",
+                                    kSession);
   ASSERT_TRUE(with_id.message.has_value());
   EXPECT_EQ(with_id.message->type, ClientMessage::Type::kUserMessage);
   EXPECT_EQ(with_id.message->content, "hi there");
@@ -119,7 +149,7 @@ TEST(ClientProtocol, EncodesEveryServerFrameAsJsonWithSessionAndSeq) {
 
 TEST(ClientProtocol, EveryErrorHasADistinctCodeAndText) {
   std::set<std::string_view> codes;
-  for (int e = 0; e <= static_cast<int>(ClientError::kInternal); ++e) {
+  for (int e = 0; e <= static_cast<int>(ClientError::kUnauthenticated); ++e) {
     auto error = static_cast<ClientError>(e);
     EXPECT_TRUE(codes.insert(ErrorCodeName(error)).second) << ErrorCodeName(error);
     EXPECT_FALSE(ErrorText(error).empty());

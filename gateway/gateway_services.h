@@ -1,0 +1,33 @@
+#pragma once
+
+#include <atomic>
+
+namespace streamgate::gateway {
+
+struct GatewayConfig;
+class LlmClient;
+class ConnectionRegistry;
+class Authenticator;
+class TicketStore;
+class OriginPolicy;
+class AddressAdmission;
+class IdentityLimits;
+class TlsContextSource;
+
+// The process-wide services every connection uses. Built and owned by main, which keeps
+// them alive until every connection is gone; connections hold a reference (one pointer per
+// connection, since idle connections are the many). Each service is thread-safe itself.
+struct GatewayServices {
+  const GatewayConfig* config = nullptr;
+  LlmClient* llm = nullptr;
+  ConnectionRegistry* registry = nullptr;
+  const std::atomic<bool>* draining = nullptr;  // set once at SIGTERM
+  const Authenticator* auth = nullptr;
+  TicketStore* tickets = nullptr;
+  const OriginPolicy* origins = nullptr;
+  AddressAdmission* addresses = nullptr;
+  IdentityLimits* identities = nullptr;
+  const TlsContextSource* tls = nullptr;  // null without --tls-cert
+};
+
+}  // namespace streamgate::gateway
