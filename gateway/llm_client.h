@@ -8,26 +8,47 @@
 #include <string>
 #include <thread>
 
+#include "absl/status/statusor.h"
+#include "gateway/gateway_config.h"
 #include "streamgate/llm/v1/llm_service.grpc.pb.h"
 
 namespace streamgate::gateway {
 
 // The gateway's one gRPC channel to llm-service (any number of replicas behind one DNS
-// name, balanced round robin). Shared by all sessions; thread-safe.
+// name, balanced round robin), plaintext or TLS, and the bearer token every call carries.
+// Shared by all sessions; thread-safe.
 //
 // One watcher thread follows the channel's connectivity: it keeps the channel connecting
 // and publishes whether it is connected, so readiness checks and replies never block on
 // it. (Without a pending call or watcher, gRPC does not drive a channel's connection.)
+//
+// TLS material is read through gRPC's file-watcher certificate provider, which re-reads the
+// files every kCertificateRefreshSeconds: a rotated CA or client certificate is used for the next
+// connection without a restart. The token is read once, at Create.
 class LlmClient {
  public:
+  static constexpr unsigned kCertificateRefreshSeconds = 60;
+
+  // From the gateway's config: TLS when llm_tls_ca is set (trusting that CA; presenting
+  // llm_tls_cert/llm_tls_key when set; expecting llm_tls_server_name when set), the token
+  // from llm_token_file (surrounding whitespace trimmed). A file that cannot be read or is
+  // not what it should be is an error (main exits 2); no message quotes a file's content.
+  static absl::StatusOr<std::unique_ptr<LlmClient>> Create(const GatewayConfig& config);
+  // Plaintext and no token.
   explicit LlmClient(const std::string& target);
   ~LlmClient();
   LlmClient(const LlmClient&) = delete;
   LlmClient& operator=(const LlmClient&) = delete;
 
-  // StreamChat is called through a generic stub so that requests go out as the bytes the
-  // session already encoded (see Conversation); replies are parsed as usual.
-  using ReplyStub = grpc::TemplatedGenericStub<grpc::ByteBuffer, llm::v1::StreamChatResponse>;
+  // What a StreamChat call is made with. StreamChat is called through a generic stub so
+  // that requests go out as the bytes the session already encoded (see Conversation);
+  // replies are parsed as usual.
+  struct ReplyStub {
+    grpc::TemplatedGenericStub<grpc::ByteBuffer, llm::v1::StreamChatResponse> generic;
+    // The "authorization" metadata of every call ("Bearer <token>"), empty for none. Never
+    // logged.
+    std::string authorization;
+  };
   static constexpr const char* kStreamChatMethod = "/streamgate.llm.v1.LlmService/StreamChat";
 
   ReplyStub* stub() { return &stub_; }
@@ -35,6 +56,7 @@ class LlmClient {
   bool IsConnected() const { return connected_.load(std::memory_order_relaxed); }
 
  private:
+  LlmClient(std::shared_ptr<grpc::Channel> channel, std::string authorization);
   void WatchConnectivity();
 
   std::shared_ptr<grpc::Channel> channel_;

@@ -36,8 +36,11 @@ std::shared_ptr<LlmStreamCall> LlmStreamCall::Start(LlmClient::ReplyStub* stub, 
   // Wait for llm-service to (re)connect instead of failing at once while the channel is in
   // reconnect backoff; the session bounds that wait (connect_timeout) itself.
   call->context_.set_wait_for_ready(true);
-  stub->PrepareBidiStreamingCall(&call->context_, LlmClient::kStreamChatMethod, grpc::StubOptions(),
-                                 call.get());
+  if (!stub->authorization.empty()) {
+    call->context_.AddMetadata("authorization", stub->authorization);
+  }
+  stub->generic.PrepareBidiStreamingCall(&call->context_, LlmClient::kStreamChatMethod,
+                                         grpc::StubOptions(), call.get());
   call->StartWriteLast(&call->request_, grpc::WriteOptions());
   call->StartRead(&call->response_);
   call->AddHold();

@@ -39,7 +39,8 @@ class LlmCallObserver {
 class LlmStreamCall : public grpc::ClientBidiReactor<grpc::ByteBuffer, llm::v1::StreamChatResponse>,
                       public std::enable_shared_from_this<LlmStreamCall> {
  public:
-  // `request` is an encoded llm.v1.StreamChatRequest.
+  // `request` is an encoded llm.v1.StreamChatRequest. The call carries `stub`'s
+  // authorization metadata (the bearer token llm-service checks), when it has one.
   static std::shared_ptr<LlmStreamCall> Start(LlmClient::ReplyStub* stub, std::string request,
                                               absl::Duration timeout, uint64_t call_id,
                                               boost::asio::any_io_executor executor,

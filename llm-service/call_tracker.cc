@@ -8,6 +8,14 @@ void CallTracker::Begin() {
   ++total_;
 }
 
+bool CallTracker::TryBegin(int64_t limit) {
+  absl::MutexLock lock(&mu_);
+  if (active_ >= limit) return false;
+  ++active_;
+  ++total_;
+  return true;
+}
+
 void CallTracker::End() {
   absl::MutexLock lock(&mu_);
   --active_;
@@ -23,10 +31,10 @@ int64_t CallTracker::total_started() const {
   return total_;
 }
 
-bool CallTracker::WaitForIdle(absl::Time deadline) const {
+bool CallTracker::WaitForActiveAtMost(int64_t count, absl::Time deadline) const {
   absl::MutexLock lock(&mu_);
-  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return active_ == 0; };
-  return mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
+  auto below = [this, count]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return active_ <= count; };
+  return mu_.AwaitWithDeadline(absl::Condition(&below), deadline);
 }
 
 }  // namespace streamgate::llm

@@ -8,16 +8,19 @@
 
 namespace streamgate::llm {
 
-// Counts StreamChat calls in flight, so shutdown can wait for them to finish. Shared by
-// every reactor; thread-safe.
+// Counts StreamChat calls in flight, so shutdown can wait for them to finish and
+// --max-concurrent-calls can bound them. Shared by every reactor; thread-safe.
 class CallTracker {
  public:
   void Begin();
+  // Begin, unless `limit` calls are running already; then false and nothing counted.
+  bool TryBegin(int64_t limit);
   void End();
   int64_t active() const;
   int64_t total_started() const;
-  // Returns true if the count reached zero before the deadline.
-  bool WaitForIdle(absl::Time deadline) const;
+  // Returns true if the count reached zero (at most `count`) before the deadline.
+  bool WaitForIdle(absl::Time deadline) const { return WaitForActiveAtMost(0, deadline); }
+  bool WaitForActiveAtMost(int64_t count, absl::Time deadline) const;
 
  private:
   mutable absl::Mutex mu_;

@@ -23,6 +23,14 @@ absl::Status Validate(const LlmServiceConfig& config, ProviderKind* provider) {
         "the claude provider needs ANTHROPIC_API_KEY in the environment");
   }
   if (config.bind.empty()) return absl::InvalidArgumentError("--bind must not be empty");
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key must be given together");
+  }
+  if (!config.tls_client_ca.empty() && config.tls_cert.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-client-ca needs --tls-cert and --tls-key: client certificates are checked in "
+        "the TLS handshake");
+  }
   if (*provider != ProviderKind::kClaude) return absl::OkStatus();
   absl::string_view base_url = config.anthropic_base_url;
   if (!absl::StartsWith(base_url, "https://") && !absl::StartsWith(base_url, "http://")) {

@@ -23,6 +23,25 @@ struct LlmServiceConfig {
   int64_t max_queued_bytes_per_call = 64 * 1024;
   absl::Duration drain_timeout = absl::Seconds(25);
   std::string log_level = "info";
+
+  // --- the gRPC door (docs/grpc-security.md) ---
+  // PEM files; tls_cert + tls_key serve TLS, tls_client_ca also requires every caller to
+  // present a certificate signed by that CA (mTLS). Re-read on SIGHUP.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  // A CredentialSet file (common/credential_file.h). When set, every call except health
+  // checks must carry "authorization: Bearer sg_<id>_<secret>" matching an entry. Re-read on
+  // SIGHUP.
+  std::string auth_tokens_file;
+  // Server reflection (for grpcurl and the like); needs a token too when auth is on.
+  bool reflection = true;
+  // gRPC's max receive message size: a larger request ends with RESOURCE_EXHAUSTED.
+  int64_t max_request_bytes = 4 * 1024 * 1024;
+  // StreamChat calls running at once; beyond it a call ends with RESOURCE_EXHAUSTED before
+  // the provider starts. The gateway's --max-connections default, so one gateway whose
+  // every session is replying stays under it.
+  int64_t max_concurrent_calls = 10000;
   // From ANTHROPIC_API_KEY only; never logged, never a flag.
   std::string anthropic_api_key;
 

@@ -1,20 +1,17 @@
 // llm-service: the stateless gRPC service that streams model replies.
 #include <curl/curl.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include <cstdio>
 #include <memory>
 
-#include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/mutex_mode.h"
 #include "common/options.h"
 #include "common/process_signals.h"
 #include "llm-service/claude_provider.h"
+#include "llm-service/llm_server.h"
 #include "llm-service/llm_service_config.h"
-#include "llm-service/llm_stream_service.h"
 #include "llm-service/mock_provider.h"
 
 namespace sg = streamgate;
@@ -41,6 +38,19 @@ void AddOptions(sg::common::OptionSet& options, sg::llm::LlmServiceConfig& confi
   options.AddDuration("drain-timeout", "on SIGTERM, how long running calls may finish",
                       &config.drain_timeout);
   options.AddString("log-level", "trace, debug, info, warn, error or off", &config.log_level);
+  options.AddString("tls-cert", "PEM certificate chain: serve gRPC over TLS (reloaded on SIGHUP)",
+                    &config.tls_cert);
+  options.AddString("tls-key", "PEM private key of --tls-cert", &config.tls_key);
+  options.AddString("tls-client-ca", "PEM CA: accept only callers with a certificate it signed",
+                    &config.tls_client_ca);
+  options.AddString("auth-tokens-file",
+                    "hashed bearer tokens; every call but health needs one (reloaded on SIGHUP)",
+                    &config.auth_tokens_file);
+  options.AddBool("reflection", "serve gRPC server reflection", &config.reflection);
+  options.AddInt("max-request-bytes", "largest StreamChat request accepted",
+                 &config.max_request_bytes, 1024, int64_t{1} << 30);
+  options.AddInt("max-concurrent-calls", "StreamChat calls at once; more get RESOURCE_EXHAUSTED",
+                 &config.max_concurrent_calls, 1, 10000000);
   options.AddString("anthropic-base-url", "claude: API base URL", &config.anthropic_base_url);
   options.SetEnvName("ANTHROPIC_BASE_URL");
   options.AddString("anthropic-model", "claude: model when a request names none",
@@ -116,35 +126,23 @@ int main(int argc, char** argv) {
               config.anthropic_base_url, config.anthropic_model, config.anthropic_version,
               config.curl_threads, absl::FormatDuration(config.upstream_stall_timeout));
   }
-  sg::llm::LlmStreamService service(provider.get(),
-                                    static_cast<size_t>(config.max_queued_bytes_per_call));
-
-  grpc::EnableDefaultHealthCheckService(true);
+  // Offers reflection to every server; LlmServer leaves it out under --reflection=false.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(absl::StrCat(config.bind, ":", config.port),
-                           grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    return Fail(
-        absl::UnavailableError(absl::StrCat("cannot listen on ", config.bind, ":", config.port)));
-  }
-  server->GetHealthCheckService()->SetServingStatus(true);
-  sg::common::Announce("llm-service", fmt::format("listening address={} port={} provider={}",
-                                                  config.bind, port, provider->name()));
+  auto server = sg::llm::LlmServer::Start(config, provider.get());
+  if (!server.ok()) return Fail(server.status());
+  sg::common::Announce("llm-service",
+                       fmt::format("listening address={} port={} provider={} {} reflection={}",
+                                   config.bind, (*server)->port(), provider->name(),
+                                   (*server)->Describe(), config.reflection ? "on" : "off"));
 
   int signo = signals.Wait();
-  while (sg::common::ProcessSignals::IsReload(signo)) signo = signals.Wait();
-  log->info("draining signal={} active_calls={}", signo, service.calls().active());
-  // Health watchers see NOT_SERVING; Shutdown refuses new calls, lets running ones finish
-  // until the deadline and cancels the rest.
-  server->GetHealthCheckService()->SetServingStatus(false);
-  server->Shutdown(absl::ToChronoTime(absl::Now() + config.drain_timeout));
-  server->Wait();
+  for (; sg::common::ProcessSignals::IsReload(signo); signo = signals.Wait()) {
+    (*server)->Reload();
+  }
+  log->info("draining signal={} active_calls={}", signo, (*server)->calls().active());
+  (*server)->Shutdown(config.drain_timeout);
   provider->Shutdown();
-  log->info("stopped calls_served={}", service.calls().total_started());
+  log->info("stopped calls_served={}", (*server)->calls().total_started());
   provider.reset();
   curl_global_cleanup();
   return 0;

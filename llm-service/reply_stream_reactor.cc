@@ -13,9 +13,7 @@ ReplyStreamReactor::ReplyStreamReactor(std::shared_ptr<ChunkChannel> channel,
       session_id_(std::move(session_id)),
       request_id_(std::move(request_id)),
       tracker_(tracker),
-      started_at_(std::chrono::steady_clock::now()) {
-  tracker_->Begin();
-}
+      started_at_(std::chrono::steady_clock::now()) {}
 
 void ReplyStreamReactor::Begin() { channel_->Attach(this); }
 
@@ -45,7 +43,7 @@ void ReplyStreamReactor::OnDone() {
   common::Logger("llm")->info("call end session={} request={} status={} writes={} ms={}",
                               session_id_, request_id_, absl::StatusCodeToString(code), writes_,
                               elapsed.count());
-  tracker_->End();
+  if (tracker_ != nullptr) tracker_->End();
   delete this;
 }
 

@@ -14,6 +14,8 @@ class CallTracker;
 
 // The server side of one StreamChat call: sends what the provider puts into the channel,
 // one write in flight. Created with `new` by LlmStreamService; deletes itself in OnDone.
+// `tracker`, when not null, counted this call already (CallTracker::TryBegin) and is told in
+// OnDone that it ended; a call refused before it started passes null.
 // Its methods are gRPC reactions (any gRPC thread) or channel callbacks (a provider
 // thread); the channel serialises them. It never hands `this` to a provider.
 class ReplyStreamReactor : public grpc::ServerWriteReactor<StreamChatResponse>,

@@ -2,6 +2,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <limits>
+
 #include "gtest/gtest.h"
 #include "llm-service/mock_provider.h"
 #include "llm-service/mock_reply.h"
@@ -12,9 +14,11 @@ namespace {
 // LlmStreamService with the mock provider on a real gRPC server at 127.0.0.1:0.
 class LlmStreamServiceTest : public ::testing::Test {
  protected:
-  void Start(MockProviderOptions options, size_t max_queued_bytes = 64 * 1024) {
+  void Start(MockProviderOptions options, size_t max_queued_bytes = 64 * 1024,
+             int64_t max_concurrent_calls = std::numeric_limits<int64_t>::max()) {
     provider_ = std::make_unique<MockProvider>(options);
-    service_ = std::make_unique<LlmStreamService>(provider_.get(), max_queued_bytes);
+    service_ =
+        std::make_unique<LlmStreamService>(provider_.get(), max_queued_bytes, max_concurrent_calls);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -51,9 +55,9 @@ class LlmStreamServiceTest : public ::testing::Test {
 TEST_F(LlmStreamServiceTest, StreamsStartedDeltasAndCompletedInOrder) {
   Start({.chunk_delay = absl::ZeroDuration(), .extra_words = 50});
   grpc::ClientContext context;
-  auto reader = stub_->StreamChat(
-      &context, Request({{v1::ROLE_USER, "hi"}, {v1::ROLE_ASSISTANT, "Echo: hi"},
-                         {v1::ROLE_USER, "hello there world"}}));
+  auto reader = stub_->StreamChat(&context, Request({{v1::ROLE_USER, "hi"},
+                                                     {v1::ROLE_ASSISTANT, "Echo: hi"},
+                                                     {v1::ROLE_USER, "hello there world"}}));
   v1::StreamChatResponse message;
   ASSERT_TRUE(reader->Read(&message));
   ASSERT_TRUE(message.has_started());
@@ -66,7 +70,8 @@ TEST_F(LlmStreamServiceTest, StreamsStartedDeltasAndCompletedInOrder) {
     if (message.has_completed()) {
       completed = true;
       EXPECT_EQ(message.completed().messages_received(), 3u);
-      EXPECT_EQ(message.completed().usage().output_tokens(), 4u + 50u);  // "Echo:" + 3 words + filler
+      // "Echo:" + 3 words + filler
+      EXPECT_EQ(message.completed().usage().output_tokens(), 4u + 50u);
     }
   }
   EXPECT_TRUE(reader->Finish().ok());
@@ -84,6 +89,94 @@ TEST_F(LlmStreamServiceTest, RejectsMalformedRequestsWithInvalidArgument) {
     EXPECT_FALSE(reader->Read(&message));
     EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   }
+}
+
+TEST(ValidateRequest, IdsAreShortPrintableAsciiWithoutSpaces) {
+  std::string printable;  // 0x21-0x7e, 94 bytes
+  for (char c = 0x21; c <= 0x7e; ++c) printable += c;
+  struct Case {
+    std::string name;
+    std::string session_id;
+    std::string request_id;
+    bool valid;
+  };
+  const std::vector<Case> cases = {
+      {"both empty (ids are optional)", "", "", true},
+      {"uuids", "0b7c2b6e-8a53-4b8e-9d1f-6f0c1e2d3a4b", "c0ffee00-0000-4000-8000-000000000001",
+       true},
+      {"every printable character", printable, printable, true},
+      {"128 bytes", std::string(128, 'a'), std::string(128, 'b'), true},
+      {"129-byte session id", std::string(129, 'a'), "r", false},
+      {"129-byte request id", "s", std::string(129, 'b'), false},
+      {"a megabyte", std::string(1 << 20, 'a'), "r", false},
+      {"newline forging a log line", "s\n2026-01-01T00:00:00.000Z info llm call start", "r", false},
+      {"carriage return", "s", "r\r", false},
+      {"space", "s", "two words", false},
+      {"tab", "s\t", "r", false},
+      {"NUL", std::string("s\0t", 3), "r", false},
+      {"DEL", "s\x7f", "r", false},
+      {"UTF-8", "s", "caf\xc3\xa9", false},
+  };
+  for (const auto& c : cases) {
+    v1::StreamChatRequest request;
+    request.set_session_id(c.session_id);
+    request.set_request_id(c.request_id);
+    auto* message = request.add_messages();
+    message->set_role(v1::ROLE_USER);
+    message->set_content("hi");
+    absl::Status status = ValidateRequest(request);
+    EXPECT_EQ(status.ok(), c.valid) << c.name << ": " << status;
+    if (!c.valid) {
+      EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.name;
+      // The message names the field, never quotes the value.
+      EXPECT_LT(status.message().size(), 100u) << c.name;
+    }
+  }
+}
+
+TEST_F(LlmStreamServiceTest, BadIdsEndTheCallWithInvalidArgument) {
+  Start({.chunk_delay = absl::ZeroDuration()});
+  auto request = Request({{v1::ROLE_USER, "hi"}});
+  request.set_request_id("r\nforged");
+  grpc::ClientContext context;
+  auto reader = stub_->StreamChat(&context, request);
+  v1::StreamChatResponse message;
+  EXPECT_FALSE(reader->Read(&message));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(LlmStreamServiceTest, CallsBeyondTheCapGetResourceExhaustedUntilOneEnds) {
+  // Replies that take 100 s unless cancelled.
+  Start({.chunk_delay = absl::Milliseconds(100), .extra_words = 1000}, 64 * 1024,
+        /*max_concurrent_calls=*/2);
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::StreamChatResponse>>> running;
+  v1::StreamChatResponse message;
+  for (int i = 0; i < 2; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    running.push_back(stub_->StreamChat(contexts.back().get(), Request({{v1::ROLE_USER, "a"}})));
+    ASSERT_TRUE(running.back()->Read(&message));  // started: the call holds a slot
+  }
+  EXPECT_EQ(service_->calls().active(), 2);
+  {
+    grpc::ClientContext context;
+    auto refused = stub_->StreamChat(&context, Request({{v1::ROLE_USER, "b"}}));
+    EXPECT_FALSE(refused->Read(&message));
+    EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+  EXPECT_EQ(service_->calls().active(), 2);  // the refused call never counted
+  contexts[0]->TryCancel();
+  while (running[0]->Read(&message)) {
+  }
+  EXPECT_EQ(running[0]->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  // The server may see the cancellation after the client does.
+  ASSERT_TRUE(service_->calls().WaitForActiveAtMost(1, absl::Now() + absl::Seconds(5)));
+  grpc::ClientContext context;
+  auto admitted = stub_->StreamChat(&context, Request({{v1::ROLE_USER, "c"}}));
+  ASSERT_TRUE(admitted->Read(&message));
+  EXPECT_TRUE(message.has_started());
+  context.TryCancel();
+  contexts[1]->TryCancel();
 }
 
 TEST_F(LlmStreamServiceTest, CancelledCallEndsOnTheServerAtOnce) {

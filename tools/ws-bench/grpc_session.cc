@@ -19,7 +19,8 @@ class GrpcSession::Call : public grpc::ClientReadReactor<llm::v1::StreamChatResp
 
   void Begin(llm::v1::LlmService::Stub* stub, int session_index) {
     request_.set_session_id(absl::StrCat("bench-session-", session_index));
-    request_.set_request_id(sent_text_);
+    // The message's unique tag ("bench-c17-m3"): ids are single printable words.
+    request_.set_request_id(sent_text_.substr(0, sent_text_.find(' ')));
     auto* message = request_.add_messages();
     message->set_role(llm::v1::ROLE_USER);
     message->set_content(sent_text_);

@@ -1,0 +1,130 @@
+#include "llm-service/llm_server.h"
+
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "llm-service/server_credentials.h"
+
+namespace streamgate::llm {
+namespace {
+
+// Leaves gRPC's reflection plugin out of one server: linking grpc++_reflection registers it
+// for every ServerBuilder at static initialisation, and a builder option is the one way to
+// drop it again. Owned by the one ServerBuilder it is given to (main's thread).
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins, [](const std::unique_ptr<grpc::ServerBuilderPlugin>& plugin) {
+      return plugin->name() == "proto_server_reflection";
+    });
+  }
+};
+
+}  // namespace
+
+LlmServer::LlmServer(const LlmServiceConfig& config, Provider* provider)
+    : auth_tokens_file_(config.auth_tokens_file),
+      service_(provider, static_cast<size_t>(config.max_queued_bytes_per_call),
+               config.max_concurrent_calls) {}
+
+LlmServer::~LlmServer() {
+  if (server_ != nullptr) Shutdown(absl::ZeroDuration());
+}
+
+absl::StatusOr<std::unique_ptr<LlmServer>> LlmServer::Start(const LlmServiceConfig& config,
+                                                            Provider* provider) {
+  std::unique_ptr<LlmServer> server(new LlmServer(config, provider));
+  if (!config.auth_tokens_file.empty()) {
+    auto tokens = common::CredentialSet::Load(config.auth_tokens_file);
+    if (!tokens.ok()) {
+      return absl::Status(tokens.status().code(),
+                          absl::StrCat("--auth-tokens-file: ", tokens.status().message()));
+    }
+    if ((*tokens)->size() == 0) {
+      common::Logger("llm-service")
+          ->warn("--auth-tokens-file {} has no entries: every call but health checks is refused",
+                 config.auth_tokens_file);
+    }
+    server->authenticator_ = std::make_shared<CallAuthenticator>(*std::move(tokens));
+  }
+  if (!config.tls_cert.empty()) {
+    auto certificates = ServerCertificates::Load(
+        {.cert = config.tls_cert, .key = config.tls_key, .client_ca = config.tls_client_ca});
+    if (!certificates.ok()) return certificates.status();
+    server->certificates_ = *std::move(certificates);
+  }
+  auto credentials = MakeServerCredentials(server->certificates_, server->authenticator_);
+  if (!credentials.ok()) return credentials.status();
+  server->credentials_ = *std::move(credentials);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(absl::StrCat(config.bind, ":", config.port), server->credentials_,
+                           &server->port_);
+  // Enforced by gRPC once the whole message is in (see docs/grpc-security.md): a bound on
+  // what one call may hold, not on what reaches the socket.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_request_bytes));
+  builder.RegisterService(&server->service_);
+  if (!config.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    server->server_.reset();
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.bind, ":", config.port));
+  }
+  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  return server;
+}
+
+std::string LlmServer::Describe() const {
+  std::string tls = certificates_ == nullptr                       ? "off"
+                    : certificates_->requires_client_certificate() ? "mtls"
+                                                                   : "on";
+  std::string auth =
+      authenticator_ == nullptr ? "none" : absl::StrCat("tokens entries=", authenticator_->size());
+  return absl::StrCat("tls=", tls, " auth=", auth);
+}
+
+void LlmServer::Reload() {
+  auto log = common::Logger("llm-service");
+  if (authenticator_ != nullptr) {
+    auto tokens = common::CredentialSet::Load(auth_tokens_file_);
+    if (tokens.ok()) {
+      size_t entries = (*tokens)->size();
+      authenticator_->Replace(*std::move(tokens));
+      log->info("credentials reloaded entries={}", entries);
+    } else {
+      log->error("credentials reload failed, keeping entries={} error=\"{}\"",
+                 authenticator_->size(), tokens.status().message());
+    }
+  }
+  if (certificates_ != nullptr) {
+    if (absl::Status reloaded = certificates_->Reload(); reloaded.ok()) {
+      log->info("certificates reloaded");
+    } else {
+      log->error("certificates reload failed, keeping the loaded ones error=\"{}\"",
+                 reloaded.message());
+    }
+  }
+  if (authenticator_ == nullptr && certificates_ == nullptr) {
+    log->info("reload: no token file or certificates to reload");
+  }
+}
+
+void LlmServer::Shutdown(absl::Duration drain_timeout) {
+  if (server_ == nullptr) return;
+  // Health watchers see NOT_SERVING; Shutdown refuses new calls, lets running ones finish
+  // until the deadline and cancels the rest.
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + drain_timeout));
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace streamgate::llm
