@@ -19,6 +19,7 @@ export class ConversationView {
     this.#scroller = scroller;
   }
 
+  // Returns the message's element, so that a message the gateway refused can be removed.
   addUserMessage(text) {
     const article = this.#article('user', 'You');
     const body = document.createElement('p');
@@ -26,6 +27,7 @@ export class ConversationView {
     body.textContent = text;
     article.append(body);
     this.#append(article);
+    return article;
   }
 
   // A reply waiting for its first chunk; returns the ReplyView that fills it.
@@ -47,12 +49,14 @@ export class ConversationView {
   }
 
   // A line between messages: "info" (reconnected) or "error" (announced as an alert).
+  // Returns its element (a newer notice of the same kind may replace it).
   addNotice(text, kind = 'info') {
     const notice = document.createElement('p');
     notice.className = `notice notice-${kind}`;
     if (kind === 'error') notice.setAttribute('role', 'alert');
     notice.textContent = text;
     this.#append(notice);
+    return notice;
   }
 
   #article(role, label) {
@@ -95,6 +99,7 @@ export class ReplyView {
 
   get state() { return this.#article.dataset.state; }
   get finished() { return !['waiting', 'streaming', 'stopping'].includes(this.state); }
+  get hasText() { return this.#text !== ''; }
 
   markStreaming() {
     if (this.state === 'waiting') this.#article.dataset.state = 'streaming';
@@ -129,6 +134,13 @@ export class ReplyView {
     } else {
       this.#meta.hidden = true;
     }
+  }
+
+  // Takes the reply off the page: the gateway refused the message, so there is none.
+  remove() {
+    cancelAnimationFrame(this.#frame);
+    this.#frame = 0;
+    this.#article.remove();
   }
 
   #showMeta(text) {

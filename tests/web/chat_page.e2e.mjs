@@ -1,6 +1,8 @@
 // The chat page in a real browser (Debian's Chromium driven by playwright-core) against the
-// real llm-service (mock provider) and gateway: send, stream, Markdown, Stop, reconnect
-// after the gateway dies, desktop and phone layouts. Screenshots go to TEST_ARTIFACTS_DIR.
+// real llm-service (mock provider) and gateway with --auth none: send, stream, Markdown,
+// Stop, reconnect after the gateway dies, desktop and phone layouts, and no access panel
+// (auth_page.e2e.mjs covers a gateway that needs a credential). Screenshots go to
+// TEST_ARTIFACTS_DIR.
 //
 //   npm ci --prefix tests/web      # once: playwright-core only; it never downloads a browser
 //   node tests/web/chat_page.e2e.mjs --gateway build/bin/gateway --llm-service build/bin/llm-service
@@ -10,78 +12,29 @@
 // step leaves a screenshot and the services' logs.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 
+import { BrowserHarness, STEP_TIMEOUT_MS } from './browser_harness.mjs';
 import { ServiceProcess } from './service_process.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const STEP_TIMEOUT_MS = 20_000;
-const WHOLE_RUN_TIMEOUT_MS = 150_000;
 // The mock streams one word per chunk, this far apart: short messages finish in well under
 // a second, and a 150-word message streams for ~6 s, long enough to press Stop.
 const CHUNK_DELAY_MS = 40;
 
-const args = parseArgs(process.argv.slice(2));
-const chromium = loadPlaywright().chromium;
-const artifactsDir = process.env.TEST_ARTIFACTS_DIR ||
-    path.join(path.dirname(path.dirname(args.gateway)), 'test-artifacts', 'web');
-mkdirSync(artifactsDir, { recursive: true });
-
-function parseArgs(argv) {
-  const out = {
-    gateway: process.env.GATEWAY_BIN || path.join(HERE, '../../build/bin/gateway'),
-    llmService: process.env.LLM_SERVICE_BIN || path.join(HERE, '../../build/bin/llm-service'),
-  };
-  for (let i = 0; i < argv.length; i += 2) {
-    if (argv[i] === '--gateway') out.gateway = argv[i + 1];
-    else if (argv[i] === '--llm-service') out.llmService = argv[i + 1];
-    else fail(`unknown argument ${argv[i]} (use --gateway PATH --llm-service PATH)`);
-  }
-  for (const binary of [out.gateway, out.llmService]) {
-    if (!existsSync(binary)) fail(`binary not found: ${binary} (build first)`);
-  }
-  if (!existsSync(CHROMIUM)) fail(`${CHROMIUM} is missing: apt-get install -y chromium`);
-  return out;
-}
-
-function loadPlaywright() {
-  const require = createRequire(import.meta.url);
-  try {
-    return require('playwright-core');
-  } catch {
-    fail('playwright-core is not installed: run `npm ci --prefix tests/web` ' +
-         '(it installs only the library; the test uses /usr/bin/chromium)');
-  }
-}
-
-function fail(message) {
-  console.error(`chat_page.e2e: ${message}`);
-  process.exit(1);
-}
+const harness = new BrowserHarness('chat_page.e2e', ['gateway', 'llm-service'],
+                                   { wholeRunTimeoutMs: 150_000 });
+const { args } = harness;
+const step = (name, body) => harness.step(name, body);
 
 // ---------------------------------------------------------------------------------------
-// Services, browser and the failure bookkeeping shared by the steps.
+// Services and browser.
 
 let llmService;
 let gateway;
 let gatewayPort;
 let browser;
 let page;
-let failed = false;
-const pageProblems = [];
-
-// A backstop for anything that could hang outside a step's own deadlines.
-const watchdog = setTimeout(() => {
-  console.error(`chat_page.e2e: gave up after ${WHOLE_RUN_TIMEOUT_MS} ms`);
-  ServiceProcess.killAll();
-  process.exit(1);
-}, WHOLE_RUN_TIMEOUT_MS);
-watchdog.unref();
+harness.watch({ services: () => [llmService, gateway], page: () => page });
 
 async function startGateway(port) {
   gateway = new ServiceProcess('gateway', [
@@ -99,52 +52,16 @@ before(async () => {
   ]);
   await llmService.waitUntilListening(STEP_TIMEOUT_MS);
   gatewayPort = await startGateway(0);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // Playwright gives every launch a fresh temporary profile (user-data dir).
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    timeout: STEP_TIMEOUT_MS,
-  });
+  browser = await harness.launch();
 });
 
 after(async () => {
   await browser?.close().catch(() => {});
-  ServiceProcess.killAll();
-  clearTimeout(watchdog);
+  harness.finish();
 });
 
-async function openPage(contextOptions) {
-  const context = await browser.newContext(contextOptions);
-  context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  const opened = await context.newPage();
-  opened.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
-  opened.on('console', (message) => {
-    // Failed reconnect attempts while the gateway is down are expected noise.
-    if (message.type() === 'error' && !/WebSocket connection to .* failed/.test(message.text())) {
-      pageProblems.push(`console error: ${message.text()}`);
-    }
-  });
-  const response = await opened.goto(`http://127.0.0.1:${gatewayPort}/`);
-  return { page: opened, response };
-}
-
-// One step of the scenario: skipped after an earlier failure; on failure it saves a
-// screenshot and prints the services' recent logs.
-function step(name, body) {
-  test(name, async (t) => {
-    if (failed) return t.skip('an earlier step failed');
-    try {
-      await body();
-    } catch (error) {
-      failed = true;
-      const file = path.join(artifactsDir, `failure-${name.replace(/\W+/g, '-')}.png`);
-      await page?.screenshot({ path: file, fullPage: true }).catch(() => {});
-      console.error(`--- step failed; screenshot ${file}`);
-      for (const service of [llmService, gateway]) console.error(service?.recentLog());
-      throw error;
-    }
-  });
+function openPage(contextOptions) {
+  return harness.openPage(browser, `http://127.0.0.1:${gatewayPort}/`, contextOptions);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -175,7 +92,13 @@ async function sendWithEnter(text) {
 }
 
 async function screenshot(name) {
-  await page.screenshot({ path: path.join(artifactsDir, name) });
+  await harness.screenshot(page, name);
+}
+
+// With --auth none the gateway lets the page in: the access panel never opens.
+async function assertNoAccessPanel() {
+  assert.equal(await page.getByRole('dialog').count(), 0, 'no access panel');
+  assert.equal(await page.locator('#access').evaluate((dialog) => dialog.open), false);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -202,6 +125,7 @@ step('the page loads, is labelled and connects', async () => {
   ({ page } = await openPage({ viewport: { width: 1280, height: 800 } }));
   await waitForConnection('connected');
   assert.equal(await page.locator('#connection-text').textContent(), 'Connected');
+  await assertNoAccessPanel();
   await messageBox().waitFor();
   assert.equal(await sendButton().isEnabled(), true);
   assert.equal(await stopButton().isVisible(), false);
@@ -282,6 +206,7 @@ step('when the gateway dies the page says so, reconnects and chats again', async
 
   await startGateway(gatewayPort);
   await waitForConnection('connected');
+  await assertNoAccessPanel();
   await page.locator('.notice', { hasText: 'Reconnected' }).waitFor();
   await sendWithEnter('back again');
   assert.equal(await waitForLastReply('done'), 'Echo: back again');
@@ -317,5 +242,5 @@ step('a failed reply shows the error readably and Send works again', async () =>
 });
 
 step('the page logged no errors', async () => {
-  assert.deepEqual(pageProblems, []);
+  assert.deepEqual(harness.problems, []);
 });

@@ -1,11 +1,14 @@
-// A gateway or llm-service started by the browser test: its output is kept line by line so
-// the test can wait for "listening ... port=N" instead of sleeping, and every process still
-// running is killed when the test process exits, however it exits.
+// A gateway or llm-service started by a browser test: its output is kept line by line so
+// the test can wait for "listening ... port=N" (or any other line) instead of sleeping and
+// can check what was logged, and every process still running is killed when the test
+// process exits, however it exits.
 
 import { spawn } from 'node:child_process';
 
 const LISTENING = /listening .*port=(\d+)/;
-const KEPT_LOG_LINES = 40;
+const RECENT_LOG_LINES = 40;
+// Enough for any test run; a runaway log cannot exhaust memory.
+const KEPT_LOG_LINES = 100_000;
 const running = new Set();
 
 process.on('exit', () => ServiceProcess.killAll());
@@ -60,35 +63,61 @@ export class ServiceProcess {
   }
 
   #addLine(line) {
-    this.#lines.push(line);
-    if (this.#lines.length > KEPT_LOG_LINES) this.#lines.shift();
+    if (this.#lines.length < KEPT_LOG_LINES) this.#lines.push(line);
     for (const listener of this.#onLine) listener(line);
   }
 
   // Resolves with the port from the "listening" line; rejects if the process exits first or
   // the line does not come within timeoutMs.
-  waitUntilListening(timeoutMs) {
+  async waitUntilListening(timeoutMs) {
+    const match = await this.waitForLine(LISTENING, timeoutMs, { since: 0 });
+    this.port = Number(match[1]);
+    return this.port;
+  }
+
+  // How many lines have been seen: a `since` for waitForLine that ignores older lines.
+  mark() {
+    return this.#lines.length;
+  }
+
+  // Resolves with the match of the first line from line number `since` on (default: from
+  // now) that matches `pattern`; rejects if the process exits first or no such line comes
+  // within timeoutMs.
+  waitForLine(pattern, timeoutMs, { since = this.#lines.length } = {}) {
     return new Promise((resolve, reject) => {
-      const done = (error, port) => {
+      const done = (error, match) => {
         clearTimeout(timer);
         this.#onLine.delete(listener);
         if (error) {
           reject(new Error(`${this.#name}: ${error}\n${this.recentLog()}`));
         } else {
-          this.port = port;
-          resolve(port);
+          resolve(match);
         }
       };
       const listener = (line) => {
-        if (line === null) return done('exited before listening');
-        const match = LISTENING.exec(line);
-        if (match) done(null, Number(match[1]));
+        if (line === null) return done(`exited before logging ${pattern}`);
+        const match = pattern.exec(line);
+        if (match) done(null, match);
       };
-      const timer = setTimeout(() => done(`no "listening" line within ${timeoutMs} ms`),
+      const timer = setTimeout(() => done(`no line matching ${pattern} within ${timeoutMs} ms`),
                                timeoutMs);
+      for (const line of this.#lines.slice(since)) {
+        const match = pattern.exec(line);
+        if (match) return done(null, match);
+      }
       this.#onLine.add(listener);
       if (!running.has(this.#child)) done('is not running');
     });
+  }
+
+  // Whether any line logged so far contains `text` (a secret that must never be logged).
+  logIncludes(text) {
+    return this.#lines.some((line) => line.includes(text));
+  }
+
+  // Sends `signal` without waiting (SIGHUP: reload).
+  signal(signal) {
+    this.#child.kill(signal);
   }
 
   // Sends `signal` and waits (at most timeoutMs) for the process to exit.
@@ -107,7 +136,8 @@ export class ServiceProcess {
   }
 
   recentLog() {
-    return `--- last ${this.#lines.length} lines of ${this.#name}:\n${this.#lines.join('\n')}`;
+    const recent = this.#lines.slice(-RECENT_LOG_LINES);
+    return `--- last ${recent.length} lines of ${this.#name}:\n${recent.join('\n')}`;
   }
 
   static killAll() {

@@ -1,0 +1,259 @@
+// The page's WebSocket loop against fake sockets and mocked timers: the subprotocol it
+// offers and accepts, a URL asked for before every attempt, what it reports about a close,
+// locking and resuming.
+// Run: node --test tests/web/chat_connection.test.mjs
+
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, mock, test } from 'node:test';
+
+import {
+  ChatConnection, SUBPROTOCOL, isUsableSubprotocol,
+} from '../../gateway/web/chat_connection.js';
+
+// A browser WebSocket as far as ChatConnection uses it; the test plays the gateway.
+class FakeSocket extends EventTarget {
+  protocol = '';
+  sent = [];
+  closedByPage = null;
+
+  constructor(url, protocols) {
+    super();
+    this.url = url;
+    this.protocols = protocols;
+  }
+
+  send(data) { this.sent.push(JSON.parse(data)); }
+
+  close(code = 1005, reason = '') {
+    this.closedByPage = { code, reason };
+    // A socket the page closes before the handshake finished reports 1006, as browsers do.
+    const opened = this.opened === true;
+    queueMicrotask(() => this.closeWith(opened ? code : 1006, opened ? reason : ''));
+  }
+
+  accept(protocol = SUBPROTOCOL) {
+    this.opened = true;
+    this.protocol = protocol;
+    this.dispatchEvent(new Event('open'));
+  }
+
+  receive(frame) {
+    this.dispatchEvent(new MessageEvent('message', { data: JSON.stringify(frame) }));
+  }
+
+  establish(sessionId = 'session-1') {
+    this.accept();
+    this.receive({ type: 'connection_established', sessionId, seq: 1 });
+  }
+
+  closeWith(code, reason = '') {
+    this.dispatchEvent(Object.assign(new Event('close'), { code, reason }));
+  }
+}
+
+let sockets;
+let plans;  // what prepare() answers, in order; a URL is made up once they run out
+let closes;  // what afterClose() was told
+let decisions;  // what afterClose() answers, in order; then { retry: true }
+let states;
+
+function connection() {
+  const c = new ChatConnection({
+    prepare: async () => plans.shift() ?? { url: `ws://gw/ws?ticket=t${sockets.length + 1}` },
+    afterClose: async (info) => {
+      closes.push(info);
+      return decisions.shift() ?? { retry: true };
+    },
+    createSocket: (url, protocols) => {
+      const socket = new FakeSocket(url, protocols);
+      sockets.push(socket);
+      return socket;
+    },
+    random: () => 0,  // backoff: 250 ms, 500 ms, 1 s, ...
+  });
+  c.addEventListener('state', ({ detail }) => states.push(detail));
+  return c;
+}
+
+// Lets the promise chains between prepare(), the socket and afterClose() run.
+async function settle() {
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+beforeEach(() => {
+  sockets = [];
+  plans = [];
+  closes = [];
+  decisions = [];
+  states = [];
+  mock.timers.enable({ apis: ['setTimeout'] });
+});
+
+afterEach(() => mock.timers.reset());
+
+test('the page speaks streamgate.v1, and accepts a gateway that names no subprotocol', () => {
+  assert.equal(SUBPROTOCOL, 'streamgate.v1');
+  assert.equal(isUsableSubprotocol('streamgate.v1'), true);
+  assert.equal(isUsableSubprotocol(''), true, 'an older gateway echoes nothing');
+  assert.equal(isUsableSubprotocol('streamgate.v2'), false);
+  assert.equal(isUsableSubprotocol('streamgate.bearer.sg_x'), false);
+});
+
+test('every attempt offers the subprotocol and gets its URL from prepare()', async () => {
+  const c = connection();
+  plans.push({ url: 'ws://gw/ws?ticket=first' });
+  c.start();
+  await settle();
+  assert.equal(sockets.length, 1);
+  assert.equal(sockets[0].url, 'ws://gw/ws?ticket=first');
+  assert.deepEqual(sockets[0].protocols, ['streamgate.v1']);
+  sockets[0].establish();
+  assert.equal(c.isOpen, true);
+  assert.equal(c.protocol, 'streamgate.v1');
+
+  sockets[0].closeWith(1006);
+  await settle();
+  mock.timers.tick(250);
+  await settle();
+  assert.equal(sockets.length, 2);
+  assert.equal(sockets[1].url, 'ws://gw/ws?ticket=t2', 'a fresh URL (ticket) per attempt');
+  assert.deepEqual(sockets[1].protocols, ['streamgate.v1']);
+});
+
+test('afterClose() learns whether the socket ever opened, and the close code', async () => {
+  const c = connection();
+  const closed = [];
+  c.addEventListener('closed', ({ detail }) => closed.push(detail));
+  c.start();
+  await settle();
+  sockets[0].closeWith(1006);  // refused before the upgrade: a browser sees only this
+  await settle();
+  assert.deepEqual(closes[0], { opened: false, hadSession: false, code: 1006, reason: '' });
+  assert.deepEqual(closed, [], 'no "closed" for a connection that never was');
+
+  mock.timers.tick(250);
+  await settle();
+  sockets[1].establish();
+  sockets[1].closeWith(4001, 'credential revoked');
+  await settle();
+  assert.deepEqual(closes[1], { opened: true, hadSession: true, code: 4001, reason: 'credential revoked' });
+  assert.deepEqual(closed, [{ opened: true, hadSession: true, code: 4001, reason: 'credential revoked' }]);
+});
+
+test('a lock from afterClose() stops retrying until resume()', async () => {
+  const c = connection();
+  decisions.push({ locked: 'needed' });
+  c.start();
+  await settle();
+  sockets[0].closeWith(1006);
+  await settle();
+  assert.equal(c.state, 'locked');
+  assert.deepEqual(states.at(-1), { state: 'locked', attempt: 0, reason: 'needed' });
+  mock.timers.tick(60000);
+  await settle();
+  assert.equal(sockets.length, 1, 'nothing tried while locked');
+
+  c.resume();
+  await settle();
+  assert.equal(sockets.length, 2);
+  sockets[1].establish();
+  assert.equal(c.isOpen, true);
+});
+
+test('a lock from prepare() opens no socket', async () => {
+  const c = connection();
+  plans.push({ locked: 'rejected' });
+  c.start();
+  await settle();
+  assert.equal(sockets.length, 0);
+  assert.equal(c.state, 'locked');
+  assert.equal(states.at(-1).reason, 'rejected');
+});
+
+test('a wait from prepare() backs off, at least as long as the gateway asked', async () => {
+  const c = connection();
+  plans.push({ wait: true, retryAfterMs: 3000 }, { wait: true, why: 'forbidden' });
+  c.start();
+  await settle();
+  assert.equal(sockets.length, 0);
+  assert.deepEqual(states.at(-1), { state: 'waiting', attempt: 1, delayMs: 3000 });
+  mock.timers.tick(2999);
+  await settle();
+  assert.equal(states.at(-1).state, 'waiting');
+  mock.timers.tick(1);
+  await settle();
+  assert.deepEqual(states.at(-1), { state: 'waiting', attempt: 2, delayMs: 500, why: 'forbidden' });
+  mock.timers.tick(500);
+  await settle();
+  assert.equal(sockets.length, 1);
+});
+
+test('a prepare() that throws counts as a failed attempt', async () => {
+  const c = new ChatConnection({
+    prepare: async () => { throw new Error('boom'); },
+    createSocket: () => assert.fail('no socket without a URL'),
+    random: () => 0,
+  });
+  c.addEventListener('state', ({ detail }) => states.push(detail));
+  c.start();
+  await settle();
+  assert.equal(states.at(-1).state, 'waiting');
+});
+
+test('a socket that opens with a subprotocol the page does not speak is closed', async () => {
+  const c = connection();
+  c.start();
+  await settle();
+  sockets[0].accept('streamgate.v2');
+  assert.deepEqual(sockets[0].closedByPage, { code: 1000, reason: 'unexpected subprotocol' });
+  await settle();
+  assert.equal(c.isOpen, false);
+  assert.equal(states.at(-1).state, 'waiting');
+});
+
+test('an older gateway that echoes no subprotocol still gets a session', async () => {
+  const c = connection();
+  c.start();
+  await settle();
+  sockets[0].accept('');
+  sockets[0].receive({ type: 'connection_established', sessionId: 'old', seq: 1 });
+  assert.equal(c.isOpen, true);
+  assert.equal(c.protocol, '');
+  assert.equal(sockets[0].closedByPage, null);
+});
+
+test('resume() while waiting starts at once and the old timer is dropped', async () => {
+  const c = connection();
+  c.start();
+  await settle();
+  sockets[0].closeWith(1006);
+  await settle();
+  assert.equal(c.state, 'waiting');
+  c.resume();
+  await settle();
+  assert.equal(sockets.length, 2);
+  mock.timers.tick(10000);
+  await settle();
+  assert.equal(sockets.length, 2, 'the scheduled retry did not also run');
+});
+
+test('authenticate goes out only on an established session, with its id', async () => {
+  const c = connection();
+  assert.equal(c.sendAuthenticate('a.b.c'), false);
+  c.start();
+  await settle();
+  sockets[0].establish('s-9');
+  assert.equal(c.sendAuthenticate('a.b.c'), true);
+  assert.deepEqual(sockets[0].sent, [{ type: 'authenticate', token: 'a.b.c', sessionId: 's-9' }]);
+});
+
+test('an attempt that never gets established is abandoned after 10 s', async () => {
+  const c = connection();
+  c.start();
+  await settle();
+  mock.timers.tick(10000);
+  await settle();
+  assert.deepEqual(sockets[0].closedByPage, { code: 1005, reason: '' });
+  assert.equal(closes[0].opened, false);
+  assert.equal(c.state, 'waiting');
+});
