@@ -8,7 +8,10 @@
 #   BENCH_WORK       scratch: the peer's npm install, server logs  (default: /tmp/streamgate-bench)
 #   BENCH_LOG_LEVEL  log level of every server                     (default: warn, so that logging
 #                    a line per connection does not take CPU from the servers being measured)
-#   BENCH_SERVERS    which gateways to measure: "streamgate peer", "streamgate" or "peer"
+#   BENCH_SERVERS    which gateways to measure (default "streamgate peer"): streamgate,
+#                    streamgate-tls (wss:// with a certificate made here by openssl),
+#                    streamgate-auth (--auth api-keys, every limit off: the cost of the
+#                    credential check alone), peer
 
 set -uo pipefail
 
@@ -108,11 +111,41 @@ start_gateway() {
   bench_log "gateway pid=$GW_PID port=$GW_PORT"
 }
 
-# start_streamgate DELAY_MS EXTRA_WORDS: llm-service + gateway.
+# start_streamgate DELAY_MS EXTRA_WORDS [gateway flags]: llm-service + gateway.
 start_streamgate() {
   start_llm_service "$1" "$2"
-  start_gateway "$LLM_PORT"
+  shift 2
+  start_gateway "$LLM_PORT" "$@"
 }
+
+# A CA and a certificate for localhost in $BENCH_WORK/tls, made once; exports WS_BENCH_TLS_CA
+# (ws-bench's --tls-ca) so that ws-bench trusts it.
+bench_make_certificate() {
+  local dir=$BENCH_WORK/tls
+  if [[ ! -f $dir/server.pem ]]; then
+    mkdir -p "$dir"
+    (cd "$dir" &&
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7         -subj /CN=bench-ca -keyout ca.key -out ca.pem &&
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost         -keyout server.key -out server.csr &&
+      printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > san.ext &&
+      openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 7         -extfile san.ext -out server.pem) >"$BENCH_LOGS/openssl.log" 2>&1 ||
+      bench_die "openssl failed (see $BENCH_LOGS/openssl.log)"
+  fi
+  export WS_BENCH_TLS_CA=$dir/ca.pem
+}
+
+# An API key for identity "bench" in $BENCH_WORK/keys.txt; exports WS_BENCH_TOKEN.
+bench_make_api_key() {
+  local made
+  made=$("$BENCH_BIN/streamgate-cli" keys add bench | grep -v '^#') || bench_die "keys add failed"
+  WS_BENCH_TOKEN=$(sed -n 1p <<<"$made")
+  export WS_BENCH_TOKEN
+  sed -n 2p <<<"$made" >"$BENCH_WORK/keys.txt"
+}
+
+# Every per-identity and per-address limit off: one bench identity opens all connections.
+BENCH_NO_LIMITS=(--limit-connections 0 --limit-concurrent-replies 0 --limit-messages-per-minute 0
+                 --limit-upgrades-per-second 0 --limit-frames-per-second 0)
 
 # The peer needs its npm dependencies; the shared copy is read only, so install into a
 # scratch copy once and reuse it while its package-lock.json is unchanged.
@@ -150,6 +183,20 @@ start_server() {
   case $1 in
     streamgate)
       start_streamgate "$2" "$3"
+      SERVER_URL=ws://127.0.0.1:$GW_PORT/ws
+      SERVER_PIDS=(--server-pid "$GW_PID" --server-pid "$LLM_PID")
+      ;;
+    streamgate-tls)
+      bench_make_certificate
+      start_streamgate "$2" "$3" --tls-cert "$BENCH_WORK/tls/server.pem" \
+        --tls-key "$BENCH_WORK/tls/server.key"
+      SERVER_URL=wss://localhost:$GW_PORT/ws
+      SERVER_PIDS=(--server-pid "$GW_PID" --server-pid "$LLM_PID")
+      ;;
+    streamgate-auth)
+      bench_make_api_key
+      start_streamgate "$2" "$3" --auth api-keys --api-keys-file "$BENCH_WORK/keys.txt" \
+        "${BENCH_NO_LIMITS[@]}"
       SERVER_URL=ws://127.0.0.1:$GW_PORT/ws
       SERVER_PIDS=(--server-pid "$GW_PID" --server-pid "$LLM_PID")
       ;;
@@ -198,7 +245,7 @@ bench_table() {
 
 bench_check_binaries() {
   local binary
-  for binary in gateway llm-service ws-bench; do
+  for binary in gateway llm-service ws-bench streamgate-cli; do
     [[ -x $BENCH_BIN/$binary ]] || bench_die "$BENCH_BIN/$binary not built (cmake --build build)"
   done
 }

@@ -15,12 +15,9 @@ uint64_t QuarterOf(size_t bytes) { return (bytes + 3) / 4; }
 
 }  // namespace
 
-ChatSession::ChatSession(const GatewayServices& services, Link* link,
-                         boost::asio::any_io_executor executor, IdentityLimits::Lease* lease)
+ChatSession::ChatSession(const GatewayServices& services, Link* link)
     : services_(services),
       link_(link),
-      executor_(std::move(executor)),
-      lease_(lease),
       id_(common::NewUuidV4()),
       outbox_(id_),
       conversation_(static_cast<size_t>(services.config->history_max_bytes)) {}
@@ -71,7 +68,7 @@ void ChatSession::StartReply(std::string content) {
                                               static_cast<uint32_t>(config.reply_max_tokens));
   uint64_t input_estimate = QuarterOf(request.size());
   IdentityLimits::ReplyPermit permit;
-  if (auto refused = lease_->TryStartReply(
+  if (auto refused = link_->lease().TryStartReply(
           input_estimate + static_cast<uint64_t>(config.reply_max_tokens), &permit)) {
     common::Logger("session")->info("message refused session={} limit={} retry_after_ms={}", id_,
                                     refused->limit, refused->retry_after.count());
@@ -83,18 +80,19 @@ void ChatSession::StartReply(std::string content) {
   uint64_t call_id = next_call_id_++;
   common::Logger("session")->info("reply start session={} request={} history={}", id_, request_id,
                                   conversation_.exchanges());
-  reply_ = std::make_unique<ActiveReply>(executor_);
+  reply_ = std::make_unique<ActiveReply>(link_->executor());
   reply_->call_id = call_id;
   reply_->request_id = std::move(request_id);
   reply_->user_text = std::move(content);
   reply_->input_estimate = input_estimate;
   reply_->permit = std::move(permit);
-  reply_->call = LlmStreamCall::Start(services_.llm->stub(), std::move(request),
-                                      config.reply_timeout, call_id, executor_, self_);
+  reply_->call =
+      LlmStreamCall::Start(services_.llm->stub(), std::move(request), config.reply_timeout, call_id,
+                           link_->executor(), link_->handle());
   if (reply_paused_) reply_->call->Pause();
   // The call waits for llm-service to become reachable; bound that wait.
   reply_->connect_timer.expires_after(absl::ToChronoMilliseconds(config.connect_timeout));
-  reply_->connect_timer.async_wait([self = self_, call_id](ErrorCode ec) {
+  reply_->connect_timer.async_wait([self = link_->handle(), call_id](ErrorCode ec) {
     if (ec) return;
     if (auto session = self.lock()) session->OnConnectCheck(call_id);
   });

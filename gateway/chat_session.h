@@ -24,8 +24,8 @@ namespace streamgate::gateway {
 // from outbox() to write them.
 //
 // Owned by its WsConnection (a member); every method runs on the connection's strand. The
-// gRPC call's events come back through the weak pointer given to Bind (an alias of the
-// connection's own), so a reply outliving its connection finds nothing to call.
+// gRPC call's events come back through Link::handle() (an alias of the connection's weak
+// pointer), so a reply outliving its connection finds nothing to call.
 class ChatSession : public LlmCallObserver {
  public:
   // What a session needs of the connection that carries it.
@@ -39,19 +39,21 @@ class ChatSession : public LlmCallObserver {
     virtual void OnAuthenticate(std::string token) = 0;
     // False once the connection is closing: nothing more is queued then.
     virtual bool open() const = 0;
+    // What the session would otherwise have to keep in each of its (many, mostly idle)
+    // instances: the strand everything runs on, a weak handle on the session (an alias of
+    // the connection's own, for gRPC events and timers), the identity's limits.
+    virtual boost::asio::any_io_executor executor() = 0;
+    virtual std::weak_ptr<ChatSession> handle() = 0;
+    virtual IdentityLimits::Lease& lease() = 0;
 
    protected:
     ~Link() = default;
   };
 
-  // `lease` is the connection's hold on its identity's limits; it outlives this object.
-  ChatSession(const GatewayServices& services, Link* link, boost::asio::any_io_executor executor,
-              IdentityLimits::Lease* lease);
+  ChatSession(const GatewayServices& services, Link* link);
   ~ChatSession() override;
   ChatSession(const ChatSession&) = delete;
   ChatSession& operator=(const ChatSession&) = delete;
-
-  void Bind(std::weak_ptr<ChatSession> self) { self_ = std::move(self); }
 
   // The first frame of every connection.
   void Start();
@@ -112,9 +114,6 @@ class ChatSession : public LlmCallObserver {
 
   const GatewayServices& services_;
   Link* const link_;
-  const boost::asio::any_io_executor executor_;
-  IdentityLimits::Lease* const lease_;
-  std::weak_ptr<ChatSession> self_;
   const std::string id_;
   // Views id_, declared after it. Bounded by config.max_outbound_bytes through the
   // connection, which pauses the reply above it.

@@ -64,8 +64,8 @@ struct GatewayConfig {
   int64_t limit_upgrades_per_second = -1;  // burst: twice the rate
   int64_t limit_tokens_per_minute = -1;
   int64_t limit_frames_per_second = -1;  // burst: twice the rate
-  int64_t max_pending_handshakes = 4096;
-  int64_t max_pending_handshakes_per_address = 1024;
+  int64_t max_pending_handshakes = 8192;
+  int64_t max_pending_handshakes_per_address = 2048;
   // max_tokens sent with every request; 0 leaves it to llm-service, except that a tokens
   // limit needs a bound on what a reply may use and then makes it 1024.
   int64_t reply_max_tokens = 0;

@@ -80,12 +80,15 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Create(const Gatew
     if (!tls.ok()) return tls.status();
     server->tls_ = *std::move(tls);
   }
-  server->llm_ = std::make_unique<LlmClient>(c.llm_service);
+  auto llm = LlmClient::Create(c);
+  if (!llm.ok()) return llm.status();
+  server->llm_ = *std::move(llm);
   server->services_ = GatewayServices{.config = &server->config_,
                                       .llm = server->llm_.get(),
                                       .registry = &server->registry_,
                                       .draining = &server->draining_,
                                       .auth = server->auth_.get(),
+                                      .anonymous = &server->anonymous_,
                                       .tickets = &server->tickets_,
                                       .origins = server->origins_.get(),
                                       .addresses = &server->addresses_,

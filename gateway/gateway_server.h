@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "gateway/auth/anonymous_principals.h"
 #include "gateway/auth/authenticator.h"
 #include "gateway/auth/origin_policy.h"
 #include "gateway/auth/ticket_store.h"
@@ -47,6 +48,7 @@ class GatewayServer {
 
   const GatewayConfig config_;
   std::unique_ptr<Authenticator> auth_;
+  AnonymousPrincipals anonymous_;
   std::unique_ptr<OriginPolicy> origins_;
   std::unique_ptr<TlsContextSource> tls_;
   TicketStore tickets_;

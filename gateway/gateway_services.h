@@ -7,6 +7,7 @@ namespace streamgate::gateway {
 struct GatewayConfig;
 class LlmClient;
 class ConnectionRegistry;
+class AnonymousPrincipals;
 class Authenticator;
 class TicketStore;
 class OriginPolicy;
@@ -23,6 +24,7 @@ struct GatewayServices {
   ConnectionRegistry* registry = nullptr;
   const std::atomic<bool>* draining = nullptr;  // set once at SIGTERM
   const Authenticator* auth = nullptr;
+  AnonymousPrincipals* anonymous = nullptr;  // --auth none
   TicketStore* tickets = nullptr;
   const OriginPolicy* origins = nullptr;
   AddressAdmission* addresses = nullptr;

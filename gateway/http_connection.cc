@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/log_throttle.h"
+#include "gateway/auth/anonymous_principals.h"
 #include "gateway/auth/authenticator.h"
 #include "gateway/auth/origin_policy.h"
 #include "gateway/auth/ticket_store.h"
@@ -199,20 +200,21 @@ void HttpConnection::Upgrade(Request request) {
                   absl::StrCat("origin_bytes=", OriginOf(request)->size()));
   }
   UpgradeCredentials credentials = ExtractUpgradeCredentials(request);
-  std::optional<Principal> principal;
+  std::shared_ptr<const Principal> principal;
   if (services_.auth->mode() == AuthMode::kNone) {
-    principal = AnonymousPrincipal(peer_.to_string());
+    principal = services_.anonymous->For(peer_.to_string());
   } else if (credentials.malformed || credentials.source == UpgradeCredentials::Source::kNone) {
     return Refuse(http::status::unauthorized, "unauthenticated",
                   credentials.malformed ? "malformed or repeated credential" : "no credential",
                   {{"WWW-Authenticate", "Bearer realm=\"streamgate\""}});
   } else if (credentials.source == UpgradeCredentials::Source::kTicket) {
-    principal = services_.tickets->Redeem(credentials.value, absl::Now());
-    if (!principal.has_value()) {
+    std::optional<Principal> redeemed = services_.tickets->Redeem(credentials.value, absl::Now());
+    if (!redeemed.has_value()) {
       return Refuse(http::status::unauthorized, "unauthenticated",
                     "ticket unknown, used or expired",
                     {{"WWW-Authenticate", "Bearer realm=\"streamgate\""}});
     }
+    principal = std::make_shared<const Principal>(*std::move(redeemed));
   } else {
     Authenticator::Outcome outcome = services_.auth->Authenticate(credentials.value, absl::Now());
     if (!outcome.principal.has_value()) {
@@ -221,7 +223,7 @@ void HttpConnection::Upgrade(Request request) {
           absl::StrCat("source=", std::string(SourceName(credentials.source)), " ", outcome.reason),
           {{"WWW-Authenticate", "Bearer realm=\"streamgate\""}});
     }
-    principal = std::move(outcome.principal);
+    principal = std::make_shared<const Principal>(*std::move(outcome.principal));
   }
   IdentityLimits::Lease lease = services_.identities->TryOpen(principal->identity);
   if (!lease.valid()) {
@@ -236,9 +238,8 @@ void HttpConnection::Upgrade(Request request) {
   }
   deadline_.cancel();
   slot_.Release();
-  auto connection = std::make_shared<WsConnection>(
-      std::move(stream_), services_, std::make_shared<const Principal>(*std::move(principal)),
-      std::move(lease));
+  auto connection = std::make_shared<WsConnection>(std::move(stream_), services_,
+                                                   std::move(principal), std::move(lease));
   connection->Run(std::move(request), credentials.offers_subprotocol);
 }
 

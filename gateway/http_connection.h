@@ -9,12 +9,14 @@
 #include <string_view>
 #include <vector>
 
+#include "common/transport_stream.h"
 #include "gateway/gateway_services.h"
 #include "gateway/limits/address_admission.h"
-#include "gateway/transport_stream.h"
 #include "gateway/web/web_assets.h"
 
 namespace streamgate::gateway {
+
+using common::TransportStream;
 
 // A freshly accepted TCP connection speaking HTTP/1.1 (over TLS on the TLS listener):
 // answers plain requests itself (health, readiness, the chat page, POST /v1/tickets) and

@@ -47,7 +47,7 @@ WsConnection::WsConnection(TransportStream&& stream, const GatewayServices& serv
       services_(services),
       principal_(std::move(principal)),
       lease_(std::move(lease)),
-      session_(services, this, ws_.get_executor(), &lease_),
+      session_(services, this),
       opened_at_(std::chrono::steady_clock::now()) {}
 
 WsConnection::~WsConnection() { ReleaseSlot(); }
@@ -85,7 +85,6 @@ void WsConnection::Run(UpgradeRequest upgrade, bool echo_subprotocol) {
     Touch();
     CountFrame();
   });
-  session_.Bind(std::shared_ptr<ChatSession>(shared_from_this(), &session_));
   ws_.async_accept(upgrade, beast::bind_front_handler(&WsConnection::OnAccept, shared_from_this()));
 }
 
@@ -190,24 +189,22 @@ void WsConnection::HandleMessage(std::string_view message) {
 
 void WsConnection::WatchCredential() {
   if (principal_->expires == absl::InfiniteFuture()) return;
-  if (!credential_timer_)
-    credential_timer_ = std::make_unique<net::steady_timer>(ws_.get_executor());
-  uint64_t generation = ++credential_generation_;
-  absl::Time when = credential_state_ == CredentialState::kValid
-                        ? principal_->expires
-                        : principal_->expires + services_.auth->leeway();
-  credential_timer_->expires_after(Ms(std::max(absl::ZeroDuration(), when - absl::Now())));
-  credential_timer_->async_wait([self = shared_from_this(), generation](beast::error_code ec) {
+  if (!credential_) credential_ = std::make_unique<CredentialWatch>(ws_.get_executor());
+  uint64_t generation = ++credential_->generation;
+  absl::Time when =
+      credential_->expired ? principal_->expires + services_.auth->leeway() : principal_->expires;
+  credential_->timer.expires_after(Ms(std::max(absl::ZeroDuration(), when - absl::Now())));
+  credential_->timer.async_wait([self = shared_from_this(), generation](beast::error_code ec) {
     if (!ec) self->OnCredentialTimer(generation);
   });
 }
 
 void WsConnection::OnCredentialTimer(uint64_t generation) {
-  if (generation != credential_generation_ || closing_) return;
-  if (credential_state_ == CredentialState::kValid) {
+  if (generation != credential_->generation || closing_) return;
+  if (!credential_->expired) {
     common::Logger("session")->info("credential expired session={} identity={}", id(),
                                     principal_->identity);
-    credential_state_ = CredentialState::kExpired;
+    credential_->expired = true;
     session_.SendError(ClientError::kTokenExpired);
     return WatchCredential();
   }
@@ -224,14 +221,21 @@ void WsConnection::OnAuthenticate(std::string token) {
         id());
     return session_.SendError(ClientError::kInvalidMessage);
   }
-  Authenticator::Outcome outcome = services_.auth->Authenticate(token, absl::Now());
-  if (!outcome.principal.has_value() || outcome.principal->identity != principal_->identity) {
-    log->info("authenticate refused session={} reason=\"{}\"", id(),
-              outcome.principal.has_value() ? "another identity" : outcome.reason);
+  absl::Time now = absl::Now();
+  Authenticator::Outcome outcome = services_.auth->Authenticate(token, now);
+  // The verifier accepts a token up to its leeway past exp; a renewal must not be one that
+  // has already expired, or it would only restart the countdown it is meant to end.
+  std::string_view refusal = !outcome.principal.has_value() ? std::string_view(outcome.reason)
+                             : outcome.principal->identity != principal_->identity
+                                 ? "another identity"
+                             : outcome.principal->expires <= now ? "the token has expired"
+                                                                 : "";
+  if (!refusal.empty()) {
+    log->info("authenticate refused session={} reason=\"{}\"", id(), refusal);
     return session_.SendError(ClientError::kUnauthenticated);
   }
   principal_ = std::make_shared<const Principal>(*std::move(outcome.principal));
-  credential_state_ = CredentialState::kValid;
+  if (credential_) credential_->expired = false;
   log->info("authenticated session={} identity={}", id(), principal_->identity);
   int64_t expires_in_ms = absl::ToInt64Milliseconds(principal_->expires - absl::Now());
   session_.Send([&](uint64_t seq) { return EncodeAuthenticated(id(), seq, expires_in_ms); });
@@ -350,10 +354,11 @@ void WsConnection::Teardown(std::string_view reason) {
   // A reply nobody will read must cost nothing: cancel it (and through llm-service, the
   // upstream request).
   session_.CancelReply();
-  if (credential_timer_) credential_timer_->cancel();
+  if (credential_) credential_->timer.cancel();
   // The connection is gone even if pending handlers still hold this object for a moment.
   // (Released before the log line, which tests and operators read as "slot free".)
   ReleaseSlot();
+  lease_ = IdentityLimits::Lease();
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - opened_at_);
   common::Logger("session")->info("session close session={} reason={} ms={}", id(), reason,

@@ -12,13 +12,15 @@
 
 #include "common/log_throttle.h"
 #include "common/token_bucket.h"
+#include "common/transport_stream.h"
 #include "gateway/auth/principal.h"
 #include "gateway/chat_session.h"
 #include "gateway/gateway_services.h"
 #include "gateway/limits/identity_limits.h"
-#include "gateway/transport_stream.h"
 
 namespace streamgate::gateway {
+
+using common::TransportStream;
 
 // One WebSocket connection on /ws: the transport under a ChatSession. It owns the stream
 // (plain or TLS), the read loop and its buffers, the writes (one in flight, frames taken
@@ -80,6 +82,11 @@ class WsConnection : public std::enable_shared_from_this<WsConnection>, private 
   void OnReplyEnded() override;
   void OnAuthenticate(std::string token) override;
   bool open() const override { return !closing_; }
+  boost::asio::any_io_executor executor() override { return ws_.get_executor(); }
+  std::weak_ptr<ChatSession> handle() override {
+    return std::shared_ptr<ChatSession>(shared_from_this(), &session_);
+  }
+  IdentityLimits::Lease& lease() override { return lease_; }
 
   void DoWrite();
   void OnWrite(boost::beast::error_code ec, size_t bytes);
@@ -93,7 +100,13 @@ class WsConnection : public std::enable_shared_from_this<WsConnection>, private 
   void ReleaseSlot();
   size_t max_outbound() const;
 
-  enum class CredentialState : uint8_t { kValid, kExpired };
+  // Only for credentials that expire (JWTs): most connections never allocate it.
+  struct CredentialWatch {
+    explicit CredentialWatch(const boost::asio::any_io_executor& executor) : timer(executor) {}
+    boost::asio::steady_timer timer;
+    uint64_t generation = 0;  // a renewal voids the timer's pending wait
+    bool expired = false;     // token_expired was sent; the leeway runs
+  };
 
   // Without permessage-deflate, which is never negotiated here: leaner per connection.
   boost::beast::websocket::stream<TransportStream, /*deflateSupported=*/false> ws_;
@@ -112,10 +125,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection>, private 
   std::chrono::steady_clock::time_point last_activity_;
   common::TokenBucket frames_;
   std::unique_ptr<CloseReason> close_when_flushed_;
-  // Only for credentials that expire (JWTs): most connections never allocate it.
-  std::unique_ptr<boost::asio::steady_timer> credential_timer_;
-  uint64_t credential_generation_ = 0;  // a renewal voids the timer's pending wait
-  CredentialState credential_state_ = CredentialState::kValid;
+  std::unique_ptr<CredentialWatch> credential_;
   bool reading_ = false;
   bool ping_in_flight_ = false;
   bool registered_ = false;

@@ -17,8 +17,8 @@ namespace streamgate::gateway {
 struct AddressAdmissionRules {
   // Connections accepted but not yet WebSocket sessions (TLS or HTTP still under way, or
   // an HTTP keep-alive connection), in all and per client address. Always on.
-  int64_t max_pending = 4096;
-  int64_t max_pending_per_address = 1024;
+  int64_t max_pending = 8192;
+  int64_t max_pending_per_address = 2048;
   // Upgrade attempts (and ticket requests) per client address; 0 = no limit.
   double upgrades_per_second = 0;
   double upgrades_burst = 0;

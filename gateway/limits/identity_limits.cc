@@ -104,6 +104,8 @@ void IdentityLimits::Lease::Release() {
 std::optional<LimitRejection> IdentityLimits::Lease::TryStartReply(uint64_t reserve_tokens,
                                                                    ReplyPermit* permit,
                                                                    Clock::time_point now) {
+  // A connection that closed has given its lease back; it starts nothing more.
+  if (entry_ == nullptr) return LimitRejection{"connections", std::chrono::milliseconds(0)};
   const IdentityLimitRules& rules = limits_->rules_;
   absl::MutexLock lock(&entry_->mu);
   if (rules.concurrent_replies > 0 && entry_->active_replies >= rules.concurrent_replies) {

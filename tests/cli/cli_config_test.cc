@@ -42,10 +42,22 @@ TEST(CliConfig, ParsesWebSocketAndHttpUrls) {
   EXPECT_EQ(v6->host, "::1");
   EXPECT_EQ(v6->path, "/ws?x=1");
   EXPECT_EQ(v6->HostHeader(), "[::1]:8080");
+  EXPECT_FALSE(plain->tls);
+}
+
+TEST(CliConfig, ParsesTlsUrlsWithTheirDefaultPort) {
+  auto secure = ParseUrl("wss://chat.example/ws", "ws");
+  ASSERT_TRUE(secure.ok());
+  EXPECT_TRUE(secure->tls);
+  EXPECT_EQ(secure->port, 443);
+  auto health = ParseUrl("https://127.0.0.1:3443/healthz", "http");
+  ASSERT_TRUE(health.ok());
+  EXPECT_TRUE(health->tls);
+  EXPECT_EQ(health->port, 3443);
 }
 
 TEST(CliConfig, RejectsUrlsItCannotUse) {
-  for (const char* url : {"wss://host/ws", "http://host/ws", "ws://", "ws://:80/", "ws://h:0/",
+  for (const char* url : {"https://host/ws", "http://host/ws", "ws://", "ws://:80/", "ws://h:0/",
                           "ws://h:99999/", "ws://h:x/", "ws://[::1/"}) {
     EXPECT_FALSE(ParseUrl(url, "ws").ok()) << url;
   }
@@ -67,6 +79,10 @@ TEST(CliConfig, ValidatesTheCombinationOfModes) {
   probe.question.clear();
   probe.grpc_health_target = "127.0.0.1:50051";
   EXPECT_FALSE(Validate(probe).ok());  // one probe at a time
+
+  CliConfig half_mtls;
+  half_mtls.tls_cert = "client.pem";
+  EXPECT_FALSE(Validate(half_mtls).ok());
 }
 
 }  // namespace

@@ -72,9 +72,19 @@ def main():
         check("command" not in service and "entrypoint" not in service,
               f"{name}: configured through a command line; only environment variables")
 
-    check([(p.get("published"), p.get("target")) for p in gateway.get("ports", [])]
-          in ([(3000, 3000)], [("3000", 3000)]),
-          f"gateway: published ports are {gateway.get('ports')}, expected 3000:3000")
+    # Published on the host's loopback only: the compose file opts out of auth and TLS, which
+    # is safe only while nobody else can reach the port.
+    ports = gateway.get("ports", [])
+    check(ports in (["127.0.0.1:3000:3000/tcp"], ["127.0.0.1:3000:3000"])
+          or [(p.get("host_ip"), str(p.get("published")), p.get("target")) for p in ports
+              if isinstance(p, dict)] == [("127.0.0.1", "3000", 3000)],
+          f"gateway: published ports are {ports}, expected 127.0.0.1:3000:3000")
+    environment = gateway.get("environment", {})
+    check(environment.get("GATEWAY_ALLOW_UNAUTHENTICATED") == "true"
+          and environment.get("GATEWAY_ALLOW_PLAINTEXT") == "true",
+          "gateway: binds 0.0.0.0 in its container without auth and TLS, so the file must say "
+          "GATEWAY_ALLOW_UNAUTHENTICATED and GATEWAY_ALLOW_PLAINTEXT (the gateway refuses to "
+          "start otherwise)")
     check(not llm.get("ports"), "llm-service is published; it must not be by default")
     check(gateway.get("environment", {}).get("GATEWAY_BIND") == "0.0.0.0",
           "gateway: GATEWAY_BIND is not 0.0.0.0")
@@ -95,6 +105,16 @@ def main():
     check(with_key["services"]["llm-service"].get("environment", {}).get("ANTHROPIC_API_KEY")
           == "sk-test-not-a-real-key",
           "llm-service: ANTHROPIC_API_KEY from the environment is not passed through")
+
+    # Secrets at rest: the README tells users to put ANTHROPIC_API_KEY in .env; neither git
+    # nor a Docker build context may take it (nor the override file, nor mounted secrets).
+    for name in (".env", "docker-compose.override.yml", "secrets/key.pem"):
+        ignored = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "-q", "--no-index", name],
+                                 check=False).returncode == 0
+        check(ignored, f".gitignore does not ignore {name}")
+    dockerignore = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()]
+    for pattern in (".env", "docker-compose.override.yml", "secrets"):
+        check(pattern in dockerignore, f".dockerignore does not list {pattern}")
 
     if failures:
         for failure in failures:

@@ -6,10 +6,16 @@
 #include <boost/beast/websocket.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/transport_stream.h"
 
 namespace streamgate::testing {
 
@@ -19,15 +25,31 @@ using namespace std::chrono_literals;
 // A WebSocket client for tests, driven by the calling thread: every call runs the client's
 // own io_context until the operation completes or its timeout passes (then the operation
 // is cancelled and the call reports failure). Not thread-safe.
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
 class WsTestClient {
  public:
+  struct ConnectOptions {
+    std::string path = "/ws";
+    Headers headers;           // extra request headers (Authorization, Origin, ...)
+    std::string subprotocols;  // Sec-WebSocket-Protocol, when not empty
+    std::string tls_ca_file;   // wss:// trusting this CA (the server name is "localhost")
+    std::string host;          // Host header; default 127.0.0.1:<port>
+  };
+
   WsTestClient();
   ~WsTestClient();
 
-  // TCP connect + WebSocket handshake to 127.0.0.1:port`path`.
+  // TCP connect (+ TLS) + WebSocket handshake to 127.0.0.1:port.
   bool Connect(int port, std::string_view path = "/ws", std::chrono::milliseconds timeout = 5s);
+  bool Connect(int port, const ConnectOptions& options, std::chrono::milliseconds timeout = 5s);
   // The HTTP status of the handshake response (101 on success; e.g. 503 when refused).
   int handshake_status() const { return handshake_status_; }
+  // A header of the handshake response ("" when absent), and its body (for refusals).
+  std::string response_header(std::string_view name) const;
+  const std::string& response_body() const { return response_body_; }
+  // Over TLS: the SHA-256 fingerprint (hex) of the certificate the server presented.
+  std::string peer_certificate_fingerprint();
 
   bool SendText(std::string_view text, std::chrono::milliseconds timeout = 5s);
   bool SendBinary(std::string_view bytes, std::chrono::milliseconds timeout = 5s);
@@ -51,7 +73,7 @@ class WsTestClient {
   void Abort();
 
   // After a read failed because the server closed: its close code and reason.
-  boost::beast::websocket::close_reason server_close_reason() const { return ws_.reason(); }
+  boost::beast::websocket::close_reason server_close_reason() const { return ws_->reason(); }
   boost::beast::error_code last_error() const { return last_error_; }
 
  private:
@@ -60,9 +82,13 @@ class WsTestClient {
   boost::beast::error_code Run(const std::function<void(Completion)>& start,
                                std::chrono::milliseconds timeout);
 
+  using Stream = boost::beast::websocket::stream<common::TransportStream>;
+
   boost::asio::io_context io_;
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  std::unique_ptr<Stream> ws_;  // made by Connect
   boost::beast::flat_buffer buffer_;
+  std::map<std::string, std::string> response_headers_;  // lowercase names
+  std::string response_body_;
   int handshake_status_ = 0;
   int pings_received_ = 0;
   int pongs_received_ = 0;
@@ -73,8 +99,13 @@ struct HttpResult {
   int status = 0;  // 0: no response
   std::string body;
   std::string content_type;
+  std::map<std::string, std::string> headers;  // lowercase names
 };
 // One HTTP/1.1 GET to 127.0.0.1:port`target`.
 HttpResult HttpGet(int port, std::string_view target, std::chrono::milliseconds timeout = 5s);
+// Any one HTTP/1.1 request to 127.0.0.1:port (over TLS trusting `tls_ca_file` when set).
+HttpResult HttpRequest(int port, boost::beast::http::verb method, std::string_view target,
+                       const Headers& headers = {}, std::string body = "",
+                       std::chrono::milliseconds timeout = 5s, const std::string& tls_ca_file = "");
 
 }  // namespace streamgate::testing

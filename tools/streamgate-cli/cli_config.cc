@@ -22,6 +22,9 @@ absl::Status Validate(const CliConfig& config) {
   if (config.connect_timeout <= absl::ZeroDuration()) {
     return Invalid("--connect-timeout must be positive");
   }
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    return Invalid("--tls-cert and --tls-key go together");
+  }
   if (!config.health_url.empty()) return ParseUrl(config.health_url, "http").status();
   if (config.grpc_mode()) {
     if (config.grpc_target.find(':') == std::string::npos) {
@@ -64,16 +67,20 @@ std::string Endpoint::HostHeader() const {
 
 absl::StatusOr<Endpoint> ParseUrl(std::string_view url, std::string_view scheme) {
   const std::string prefix = std::string(scheme) + "://";
+  const std::string tls_prefix = std::string(scheme) + "s://";
   std::string quoted = "'";  // (not "'" + std::string: GCC 12 warns falsely, PR105329)
   quoted.append(url).append("'");
-  if (url.starts_with(std::string(scheme) + "s://")) {
-    return Invalid(std::string(scheme) + "s:// (TLS) is not supported; use " + prefix +
-                   " (TLS ends at the load balancer in front of the gateway)");
-  }
-  if (!url.starts_with(prefix)) return Invalid("expected a " + prefix + " URL, got " + quoted);
-  std::string_view rest = url.substr(prefix.size());
-  size_t slash = rest.find('/');
   Endpoint endpoint;
+  std::string_view rest;
+  if (url.starts_with(tls_prefix)) {
+    endpoint.tls = true;
+    rest = url.substr(tls_prefix.size());
+  } else if (url.starts_with(prefix)) {
+    rest = url.substr(prefix.size());
+  } else {
+    return Invalid("expected a " + prefix + " or " + tls_prefix + " URL, got " + quoted);
+  }
+  size_t slash = rest.find('/');
   if (slash != std::string_view::npos) endpoint.path = std::string(rest.substr(slash));
   std::string_view authority = rest.substr(0, slash);
   std::string_view port_text;
@@ -93,7 +100,7 @@ absl::StatusOr<Endpoint> ParseUrl(std::string_view url, std::string_view scheme)
   }
   if (endpoint.host.empty()) return Invalid("no host in " + quoted);
   if (port_text.empty()) {
-    endpoint.port = 80;
+    endpoint.port = endpoint.tls ? 443 : 80;
     return endpoint;
   }
   int port = 0;

@@ -31,6 +31,17 @@ struct CliConfig {
   std::string health_url;          // non-empty: probe an HTTP health endpoint and exit
   std::string grpc_health_target;  // non-empty: probe the gRPC health service and exit
   absl::Duration connect_timeout = absl::Seconds(10);
+  // The bearer credential (API key or JWT) sent to the gateway (Authorization header) and
+  // to llm-service (authorization metadata). From STREAMGATE_TOKEN or --token-file, never a
+  // flag value: a command line is visible to every user of the machine.
+  std::string token;
+  std::string token_file;
+  // TLS: trust this CA (PEM) for wss://, https:// and --grpc-tls instead of the system's.
+  std::string tls_ca;
+  // --grpc over TLS (implied by --tls-ca), with this client certificate for mTLS.
+  bool grpc_tls = false;
+  std::string tls_cert;
+  std::string tls_key;
   std::string question;  // from the positional words; empty means interactive
 
   bool interactive() const { return question.empty(); }
@@ -50,15 +61,17 @@ struct SplitArgs {
 SplitArgs SplitArguments(int argc, const char* const* argv,
                          const std::vector<std::string>& bool_flags);
 
-// Where to connect: "ws://host[:port][/path]" or "http://host[:port][/path]" (no TLS; IPv6
+// Where to connect: "ws[s]://host[:port][/path]" or "http[s]://host[:port][/path]" (IPv6
 // literals in brackets), or "host:port" for gRPC targets.
 struct Endpoint {
   std::string host;  // without brackets
   uint16_t port = 0;
   std::string path = "/";
+  bool tls = false;  // wss:// or https://
   // "host:port" as the Host header wants it (brackets kept for IPv6).
   std::string HostHeader() const;
 };
+// `scheme` is the plain one ("ws" or "http"); its TLS twin ("wss", "https") is accepted too.
 absl::StatusOr<Endpoint> ParseUrl(std::string_view url, std::string_view scheme);
 
 }  // namespace streamgate::cli

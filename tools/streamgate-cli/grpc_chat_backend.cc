@@ -43,12 +43,13 @@ grpc::ChannelArguments ChannelArgs() {
 }  // namespace
 
 GrpcChatBackend::GrpcChatBackend(boost::asio::io_context& io, const std::string& target,
-                                 ChatListener* listener)
+                                 std::shared_ptr<grpc::ChannelCredentials> credentials,
+                                 std::string authorization, ChatListener* listener)
     : io_(io),
       target_(target),
+      authorization_(std::move(authorization)),
       listener_(listener),
-      channel_(
-          grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), ChannelArgs())),
+      channel_(grpc::CreateCustomChannel(target, credentials, ChannelArgs())),
       stub_(llm::v1::LlmService::NewStub(channel_)),
       session_id_("cli-" + common::NewUuidV4()) {}
 
@@ -74,7 +75,7 @@ void GrpcChatBackend::Ask(std::string text) {
   completed_ = false;
   cancel_requested_ = false;
   call_ = GrpcReplyCall::Start(
-      stub_.get(), std::move(request), io_.get_executor(),
+      stub_.get(), std::move(request), authorization_, io_.get_executor(),
       [this](const llm::v1::StreamChatResponse& response) { OnMessage(response); },
       [this](const grpc::Status& status) { OnEnd(status); });
 }

@@ -20,7 +20,10 @@ namespace streamgate::cli {
 // io_context::run(); all methods and the call's callbacks run on the io thread.
 class GrpcChatBackend : public ChatBackend {
  public:
-  GrpcChatBackend(boost::asio::io_context& io, const std::string& target, ChatListener* listener);
+  // `authorization`: the "authorization" metadata of every call ("Bearer <token>"), or "".
+  GrpcChatBackend(boost::asio::io_context& io, const std::string& target,
+                  std::shared_ptr<grpc::ChannelCredentials> credentials, std::string authorization,
+                  ChatListener* listener);
 
   void Start() override;
   void Ask(std::string text) override;
@@ -33,6 +36,7 @@ class GrpcChatBackend : public ChatBackend {
 
   boost::asio::io_context& io_;
   const std::string target_;
+  const std::string authorization_;  // never printed
   ChatListener* const listener_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<llm::v1::LlmService::Stub> stub_;

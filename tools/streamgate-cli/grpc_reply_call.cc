@@ -14,12 +14,14 @@ GrpcReplyCall::GrpcReplyCall(llm::v1::StreamChatRequest request,
 
 std::shared_ptr<GrpcReplyCall> GrpcReplyCall::Start(llm::v1::LlmService::Stub* stub,
                                                     llm::v1::StreamChatRequest request,
+                                                    const std::string& authorization,
                                                     boost::asio::any_io_executor executor,
                                                     MessageCallback on_message,
                                                     EndCallback on_end) {
   std::shared_ptr<GrpcReplyCall> call(new GrpcReplyCall(std::move(request), std::move(executor),
                                                         std::move(on_message), std::move(on_end)));
   call->self_ = call;
+  if (!authorization.empty()) call->context_.AddMetadata("authorization", authorization);
   stub->async()->StreamChat(&call->context_, &call->request_, call.get());
   // Every read after the first is started by the io thread, outside a reaction: the hold
   // keeps OnDone from running before the last of them has completed.

@@ -21,8 +21,10 @@ class GrpcReplyCall : public grpc::ClientReadReactor<llm::v1::StreamChatResponse
   using MessageCallback = std::function<void(const llm::v1::StreamChatResponse&)>;
   using EndCallback = std::function<void(const grpc::Status&)>;
 
+  // `authorization` becomes the call's "authorization" metadata when not empty.
   static std::shared_ptr<GrpcReplyCall> Start(llm::v1::LlmService::Stub* stub,
                                               llm::v1::StreamChatRequest request,
+                                              const std::string& authorization,
                                               boost::asio::any_io_executor executor,
                                               MessageCallback on_message, EndCallback on_end);
 

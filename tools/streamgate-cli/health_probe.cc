@@ -5,13 +5,16 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdio>
 
 #include "absl/status/status.h"
+#include "common/transport_stream.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tools/streamgate-cli/cli_config.h"
+#include "tools/streamgate-cli/tls_client_context.h"
 
 namespace streamgate::cli {
 
@@ -43,9 +46,22 @@ int HealthProbe::CheckHttp(const std::string& url) const {
   auto addresses = resolver.resolve(endpoint->host, std::to_string(endpoint->port), ec);
   if (ec) return Unhealthy(url + ": cannot resolve " + endpoint->host + ": " + ec.message());
 
-  // One deadline for connect, request and response together.
-  beast::tcp_stream stream(io);
-  stream.expires_after(absl::ToChronoNanoseconds(timeout_));
+  std::shared_ptr<net::ssl::context> tls;
+  if (endpoint->tls) {
+    auto context = MakeClientTlsContext(tls_ca_, endpoint->host);
+    if (!context.ok()) return Unhealthy(url + ": " + std::string(context.status().message()));
+    tls = *std::move(context);
+  }
+  // One deadline for connect, TLS, request and response together: it closes the socket.
+  tcp::socket socket(io);
+  std::unique_ptr<common::TransportStream> stream;
+  net::steady_timer deadline(io);
+  deadline.expires_after(absl::ToChronoNanoseconds(timeout_));
+  deadline.async_wait([&](beast::error_code wait_ec) {
+    if (wait_ec) return;
+    beast::error_code ignored;
+    (stream ? stream->socket() : socket).close(ignored);
+  });
   http::request<http::empty_body> request{http::verb::get, endpoint->path, 11};
   request.set(http::field::host, endpoint->HostHeader());
   request.set(http::field::user_agent, "streamgate-cli health probe");
@@ -53,13 +69,26 @@ int HealthProbe::CheckHttp(const std::string& url) const {
   http::response<http::string_body> response;
   beast::flat_buffer buffer;
   std::string failed_step;
-  stream.async_connect(addresses, [&](beast::error_code connect_ec, const tcp::endpoint&) {
-    if (connect_ec) return void((ec = connect_ec, failed_step = "connect"));
-    http::async_write(stream, request, [&](beast::error_code write_ec, size_t) {
+  auto exchange = [&] {
+    http::async_write(*stream, request, [&](beast::error_code write_ec, size_t) {
       if (write_ec) return void((ec = write_ec, failed_step = "send"));
-      http::async_read(stream, buffer, response, [&](beast::error_code read_ec, size_t) {
+      http::async_read(*stream, buffer, response, [&](beast::error_code read_ec, size_t) {
         if (read_ec) ec = read_ec, failed_step = "read";
+        deadline.cancel();
       });
+    });
+  };
+  net::async_connect(socket, addresses, [&](beast::error_code connect_ec, const tcp::endpoint&) {
+    if (connect_ec) return void((ec = connect_ec, failed_step = "connect", deadline.cancel()));
+    if (!tls) {
+      stream = std::make_unique<common::TransportStream>(std::move(socket));
+      return exchange();
+    }
+    stream = std::make_unique<common::TransportStream>(std::move(socket), tls);
+    SetServerName(*stream->tls(), endpoint->host);
+    stream->tls()->async_handshake(net::ssl::stream_base::client, [&](beast::error_code tls_ec) {
+      if (tls_ec) return void((ec = tls_ec, failed_step = "tls", deadline.cancel()));
+      exchange();
     });
   });
   io.run();
@@ -70,8 +99,9 @@ int HealthProbe::CheckHttp(const std::string& url) const {
   return Healthy(url + ": HTTP 200");
 }
 
-int HealthProbe::CheckGrpc(const std::string& target) const {
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+int HealthProbe::CheckGrpc(const std::string& target,
+                           const std::shared_ptr<grpc::ChannelCredentials>& credentials) const {
+  auto channel = grpc::CreateChannel(target, credentials);
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));

@@ -4,13 +4,18 @@
 
 #include <boost/asio/io_context.hpp>
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
+#include "common/credential_file.h"
 #include "common/options.h"
 #include "tools/streamgate-cli/chat_console.h"
 #include "tools/streamgate-cli/cli_config.h"
 #include "tools/streamgate-cli/grpc_chat_backend.h"
+#include "tools/streamgate-cli/grpc_credentials.h"
 #include "tools/streamgate-cli/health_probe.h"
 #include "tools/streamgate-cli/ws_chat_backend.h"
 
@@ -25,6 +30,12 @@ constexpr char kUsageHead[] = R"(streamgate-cli: chat with streamgate from a ter
                                       (multi-turn) until end of input (Ctrl-D)
   streamgate-cli --health URL         probe an HTTP health endpoint (the gateway's /healthz)
   streamgate-cli --grpc-health HOST:PORT   probe the standard gRPC health service
+  streamgate-cli keys add NAME        make a credential for identity NAME: prints the key
+                                      (once) and the line for --api-keys-file or
+                                      --auth-tokens-file
+
+A gateway or llm-service with auth on wants a credential: put it in STREAMGATE_TOKEN or in a
+file named by --token-file (never on the command line, where other users can see it).
 
 Ctrl-C during a reply stops it ("[stopped]" on stderr); a second Ctrl-C, or Ctrl-C at the
 prompt, exits. Reply text goes to stdout, everything else to stderr. `--` ends the flags.
@@ -45,6 +56,33 @@ int Fail(const absl::Status& status) {
   return cli::kExitUsage;
 }
 
+// `keys add NAME`: the secret goes to stdout once; it is stored nowhere.
+int AddKey(const std::vector<std::string>& words) {
+  if (words.size() != 3 || words[1] != "add") {
+    return Fail(absl::InvalidArgumentError("usage: streamgate-cli keys add NAME"));
+  }
+  auto made = streamgate::common::MakeCredential(words[2]);
+  if (!made.ok()) return Fail(made.status());
+  std::printf(
+      "# A new credential for %s. The key is shown this once: hand it to the client now.\n"
+      "%s\n"
+      "# Add this line to the gateway's --api-keys-file (or llm-service's --auth-tokens-file),\n"
+      "# then send the process SIGHUP; removing the line and SIGHUP revokes the key.\n"
+      "%s\n",
+      words[2].c_str(), made->secret.c_str(), made->line.c_str());
+  return cli::kExitOk;
+}
+
+absl::Status ReadToken(const std::string& path, std::string* token) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError("--token-file: cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  *token = std::string(absl::StripAsciiWhitespace(text.str()));
+  if (token->empty()) return absl::InvalidArgumentError("--token-file " + path + " is empty");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -61,7 +99,16 @@ int main(int argc, char** argv) {
                     &config.grpc_health_target);
   options.AddDuration("connect-timeout", "connect + handshake limit (probes: the whole check)",
                       &config.connect_timeout);
-  cli::SplitArgs args = cli::SplitArguments(argc, argv, {"json", "help"});
+  options.AddString("token-file", "file holding the credential (else env STREAMGATE_TOKEN)",
+                    &config.token_file);
+  options.AddString("tls-ca", "PEM CA to trust for wss://, https:// and --grpc (TLS)",
+                    &config.tls_ca);
+  options.AddBool("grpc-tls", "--grpc/--grpc-health over TLS (implied by --tls-ca)",
+                  &config.grpc_tls);
+  options.AddString("tls-cert", "--grpc: client certificate (mTLS)", &config.tls_cert);
+  options.AddString("tls-key", "--grpc: private key of --tls-cert", &config.tls_key);
+  cli::SplitArgs args = cli::SplitArguments(argc, argv, {"json", "help", "grpc-tls"});
+  if (!args.words.empty() && args.words.front() == "keys") return AddKey(args.words);
   bool help = false;
   auto env = streamgate::common::ProcessEnv();
   if (auto parsed =
@@ -74,11 +121,19 @@ int main(int argc, char** argv) {
     return cli::kExitOk;
   }
   config.question = absl::StrJoin(args.words, " ");
+  config.token = env("STREAMGATE_TOKEN").value_or("");
+  if (!config.token_file.empty()) {
+    if (auto read = ReadToken(config.token_file, &config.token); !read.ok()) return Fail(read);
+  }
   if (auto valid = cli::Validate(config); !valid.ok()) return Fail(valid);
 
-  cli::HealthProbe probe(config.connect_timeout);
+  cli::HealthProbe probe(config.connect_timeout, config.tls_ca);
   if (!config.health_url.empty()) return probe.CheckHttp(config.health_url);
-  if (!config.grpc_health_target.empty()) return probe.CheckGrpc(config.grpc_health_target);
+  auto grpc_credentials = cli::GrpcChannelCredentials(config);
+  if (!grpc_credentials.ok()) return Fail(grpc_credentials.status());
+  if (!config.grpc_health_target.empty()) {
+    return probe.CheckGrpc(config.grpc_health_target, *grpc_credentials);
+  }
 
   boost::asio::io_context io(1);
   cli::ChatConsole console(io, {.question = config.question,
@@ -86,10 +141,16 @@ int main(int argc, char** argv) {
                                 .prompt = config.interactive() && isatty(STDIN_FILENO) == 1});
   std::unique_ptr<cli::ChatBackend> backend;
   if (config.grpc_mode()) {
-    backend = std::make_unique<cli::GrpcChatBackend>(io, config.grpc_target, &console);
+    backend = std::make_unique<cli::GrpcChatBackend>(
+        io, config.grpc_target, *grpc_credentials,
+        config.token.empty() ? "" : "Bearer " + config.token, &console);
   } else {
-    backend = std::make_unique<cli::WsChatBackend>(io, *cli::ParseUrl(config.url, "ws"),
-                                                   config.connect_timeout, &console);
+    backend = std::make_unique<cli::WsChatBackend>(
+        io, *cli::ParseUrl(config.url, "ws"),
+        cli::WsChatBackend::Options{.connect_timeout = config.connect_timeout,
+                                    .token = config.token,
+                                    .tls_ca = config.tls_ca},
+        &console);
   }
   console.Start(backend.get());
   io.run();

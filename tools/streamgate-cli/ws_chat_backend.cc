@@ -3,6 +3,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/beast/http.hpp>
 
+#include "tools/streamgate-cli/tls_client_context.h"
 #include "tools/streamgate-cli/ws_protocol.h"
 
 namespace streamgate::cli {
@@ -16,18 +17,29 @@ using tcp = net::ip::tcp;
 namespace {
 
 std::string EndpointText(const Endpoint& endpoint) {
-  return "ws://" + endpoint.HostHeader() + endpoint.path;
+  return (endpoint.tls ? "wss://" : "ws://") + endpoint.HostHeader() + endpoint.path;
 }
 
 }  // namespace
 
-WsChatBackend::WsChatBackend(net::io_context& io, Endpoint endpoint, absl::Duration connect_timeout,
+WsChatBackend::WsChatBackend(net::io_context& io, Endpoint endpoint, Options options,
                              ChatListener* listener)
     : resolver_(io),
-      ws_(io),
+      connect_timer_(io),
+      socket_(io),
       endpoint_(std::move(endpoint)),
-      connect_timeout_(connect_timeout),
+      options_(std::move(options)),
       listener_(listener) {}
+
+void WsChatBackend::CloseSocket() {
+  beast::error_code ignored;
+  connect_timer_.cancel();
+  if (ws_) {
+    ws_->next_layer().socket().close(ignored);
+  } else {
+    socket_.close(ignored);
+  }
+}
 
 void WsChatBackend::Start() {
   phase_ = Phase::kConnecting;
@@ -38,34 +50,66 @@ void WsChatBackend::Start() {
 void WsChatBackend::OnResolve(beast::error_code ec, const tcp::resolver::results_type& results) {
   if (phase_ != Phase::kConnecting) return;
   if (ec) return Lose("cannot resolve " + endpoint_.host + ": " + ec.message());
-  beast::get_lowest_layer(ws_).expires_after(absl::ToChronoNanoseconds(connect_timeout_));
-  beast::get_lowest_layer(ws_).async_connect(
-      results, beast::bind_front_handler(&WsChatBackend::OnConnect, this));
+  connect_timer_.expires_after(absl::ToChronoNanoseconds(options_.connect_timeout));
+  connect_timer_.async_wait([this](beast::error_code wait_ec) {
+    if (wait_ec || phase_ != Phase::kConnecting) return;
+    Lose("cannot connect to " + EndpointText(endpoint_) + ": timed out");
+  });
+  net::async_connect(socket_, results, beast::bind_front_handler(&WsChatBackend::OnConnect, this));
 }
 
 void WsChatBackend::OnConnect(beast::error_code ec, const tcp::endpoint&) {
   if (phase_ != Phase::kConnecting) return;
   if (ec) return Lose("cannot connect to " + EndpointText(endpoint_) + ": " + ec.message());
-  beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ec);
+  socket_.set_option(tcp::no_delay(true), ec);
+  if (!endpoint_.tls) {
+    ws_ = std::make_unique<Stream>(common::TransportStream(std::move(socket_)));
+    return StartWebSocketHandshake();
+  }
+  auto context = MakeClientTlsContext(options_.tls_ca, endpoint_.host);
+  if (!context.ok()) return Lose(std::string(context.status().message()));
+  ws_ = std::make_unique<Stream>(common::TransportStream(std::move(socket_), *std::move(context)));
+  SetServerName(*ws_->next_layer().tls(), endpoint_.host);
+  ws_->next_layer().tls()->async_handshake(
+      net::ssl::stream_base::client,
+      beast::bind_front_handler(&WsChatBackend::OnTlsHandshake, this));
+}
+
+void WsChatBackend::OnTlsHandshake(beast::error_code ec) {
+  if (phase_ != Phase::kConnecting) return;
+  if (ec) return Lose("TLS handshake with " + EndpointText(endpoint_) + ": " + ec.message());
+  StartWebSocketHandshake();
+}
+
+void WsChatBackend::StartWebSocketHandshake() {
+  connect_timer_.cancel();
   // From here the WebSocket layer's timeouts apply: the handshake (and later the close
   // handshake) is bounded; an idle interactive session is not.
-  beast::get_lowest_layer(ws_).expires_never();
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
-  timeouts.handshake_timeout = absl::ToChronoNanoseconds(connect_timeout_);
-  ws_.set_option(timeouts);
-  ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& request) {
-    request.set(http::field::user_agent, "streamgate-cli");
-  }));
+  timeouts.handshake_timeout = absl::ToChronoNanoseconds(options_.connect_timeout);
+  ws_->set_option(timeouts);
+  ws_->set_option(
+      websocket::stream_base::decorator([token = options_.token](websocket::request_type& request) {
+        request.set(http::field::user_agent, "streamgate-cli");
+        if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
+      }));
   auto response = std::make_shared<websocket::response_type>();
-  ws_.async_handshake(*response, endpoint_.HostHeader(), endpoint_.path,
-                      [this, response](beast::error_code handshake_ec) {
-                        if (handshake_ec == websocket::error::upgrade_declined) {
-                          return Lose("the gateway refused the WebSocket upgrade: HTTP " +
-                                      std::to_string(response->result_int()) + " " +
-                                      std::string(response->reason()));
-                        }
-                        OnHandshake(handshake_ec);
-                      });
+  ws_->async_handshake(*response, endpoint_.HostHeader(), endpoint_.path,
+                       [this, response](beast::error_code handshake_ec) {
+                         if (handshake_ec == websocket::error::upgrade_declined) {
+                           std::string hint;
+                           if (response->result_int() == 401) {
+                             hint = options_.token.empty()
+                                        ? " (the gateway wants a credential: set STREAMGATE_TOKEN "
+                                          "or --token-file)"
+                                        : " (the credential was not accepted)";
+                           }
+                           return Lose("the gateway refused the WebSocket upgrade: HTTP " +
+                                       std::to_string(response->result_int()) + " " +
+                                       std::string(response->reason()) + hint);
+                         }
+                         OnHandshake(handshake_ec);
+                       });
 }
 
 void WsChatBackend::OnHandshake(beast::error_code ec) {
@@ -76,21 +120,21 @@ void WsChatBackend::OnHandshake(beast::error_code ec) {
 }
 
 void WsChatBackend::DoRead() {
-  ws_.async_read(read_buffer_, beast::bind_front_handler(&WsChatBackend::OnRead, this));
+  ws_->async_read(read_buffer_, beast::bind_front_handler(&WsChatBackend::OnRead, this));
 }
 
 void WsChatBackend::OnRead(beast::error_code ec, size_t) {
   if (phase_ == Phase::kClosing || phase_ == Phase::kClosed) return;
   if (ec) {
     if (ec == websocket::error::closed) {
-      auto reason = ws_.reason();
+      auto reason = ws_->reason();
       std::string why =
           reason.reason.empty() ? "" : " (" + std::string(reason.reason.c_str()) + ")";
       return Lose("the gateway closed the connection: code " + std::to_string(reason.code) + why);
     }
     return Lose("connection to the gateway lost: " + ec.message());
   }
-  if (ws_.got_text()) {
+  if (ws_->got_text()) {
     auto data = read_buffer_.cdata();
     HandleFrame(std::string_view(static_cast<const char*>(data.data()), data.size()));
   }
@@ -157,9 +201,9 @@ void WsChatBackend::Send(std::string frame) {
 
 void WsChatBackend::DoWrite() {
   writing_ = true;
-  ws_.text(true);
-  ws_.async_write(net::buffer(outbox_.front()),
-                  beast::bind_front_handler(&WsChatBackend::OnWrite, this));
+  ws_->text(true);
+  ws_->async_write(net::buffer(outbox_.front()),
+                   beast::bind_front_handler(&WsChatBackend::OnWrite, this));
 }
 
 void WsChatBackend::OnWrite(beast::error_code ec, size_t) {
@@ -169,8 +213,8 @@ void WsChatBackend::OnWrite(beast::error_code ec, size_t) {
   if (phase_ == Phase::kClosing) {
     if (close_after_write_) {
       close_after_write_ = false;
-      ws_.async_close(websocket::close_code::normal,
-                      beast::bind_front_handler(&WsChatBackend::OnClose, this));
+      ws_->async_close(websocket::close_code::normal,
+                       beast::bind_front_handler(&WsChatBackend::OnClose, this));
     }
     return;
   }
@@ -188,8 +232,7 @@ void WsChatBackend::Shutdown(bool graceful, std::function<void()> done) {
   if (!graceful || before == Phase::kNew || before == Phase::kConnecting) {
     // Dropping the socket completes every pending operation with operation_aborted; the
     // gateway sees the disconnect and cancels a reply in progress.
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+    CloseSocket();
     phase_ = Phase::kClosed;
     return Closed();
   }
@@ -199,8 +242,8 @@ void WsChatBackend::Shutdown(bool graceful, std::function<void()> done) {
     close_after_write_ = true;
     return;
   }
-  ws_.async_close(websocket::close_code::normal,
-                  beast::bind_front_handler(&WsChatBackend::OnClose, this));
+  ws_->async_close(websocket::close_code::normal,
+                   beast::bind_front_handler(&WsChatBackend::OnClose, this));
 }
 
 void WsChatBackend::OnClose(beast::error_code) {
@@ -213,8 +256,7 @@ void WsChatBackend::Lose(const std::string& reason) {
   if (phase_ == Phase::kClosing || phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
   in_reply_ = false;
-  beast::error_code ignored;
-  beast::get_lowest_layer(ws_).socket().close(ignored);
+  CloseSocket();
   listener_->OnConnectionLost(reason);
 }
 

@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <deque>
@@ -9,17 +10,24 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/transport_stream.h"
 #include "tools/streamgate-cli/chat_backend.h"
 #include "tools/streamgate-cli/cli_config.h"
 
 namespace streamgate::cli {
 
 // The conversation with the gateway over one WebSocket connection (one gateway session, so
-// the gateway keeps the history). Owns the socket; owned by main and outlives
-// io_context::run(); everything runs on the single io thread, so no strand is needed.
+// the gateway keeps the history), ws:// or wss://. Owns the socket; owned by main and
+// outlives io_context::run(); everything runs on the single io thread, so no strand is
+// needed.
 class WsChatBackend : public ChatBackend {
  public:
-  WsChatBackend(boost::asio::io_context& io, Endpoint endpoint, absl::Duration connect_timeout,
+  struct Options {
+    absl::Duration connect_timeout = absl::Seconds(10);
+    std::string token;   // sent as "Authorization: Bearer"; never printed
+    std::string tls_ca;  // wss://: trust this CA instead of the system's
+  };
+  WsChatBackend(boost::asio::io_context& io, Endpoint endpoint, Options options,
                 ChatListener* listener);
 
   void Start() override;
@@ -33,7 +41,10 @@ class WsChatBackend : public ChatBackend {
   void OnResolve(boost::beast::error_code ec,
                  const boost::asio::ip::tcp::resolver::results_type& results);
   void OnConnect(boost::beast::error_code ec, const boost::asio::ip::tcp::endpoint& endpoint);
+  void OnTlsHandshake(boost::beast::error_code ec);
+  void StartWebSocketHandshake();
   void OnHandshake(boost::beast::error_code ec);
+  void CloseSocket();
   void DoRead();
   void OnRead(boost::beast::error_code ec, size_t bytes);
   void HandleFrame(std::string_view text);
@@ -46,10 +57,15 @@ class WsChatBackend : public ChatBackend {
   // Shutdown has finished: run its callback once.
   void Closed();
 
+  using Stream = boost::beast::websocket::stream<common::TransportStream>;
+
   boost::asio::ip::tcp::resolver resolver_;
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  // Bounds connect + TLS handshake; the WebSocket handshake has Beast's own timeout.
+  boost::asio::steady_timer connect_timer_;
+  boost::asio::ip::tcp::socket socket_;  // until connected; then inside ws_
+  std::unique_ptr<Stream> ws_;
   const Endpoint endpoint_;
-  const absl::Duration connect_timeout_;
+  const Options options_;
   ChatListener* const listener_;
 
   Phase phase_ = Phase::kNew;

@@ -1,6 +1,7 @@
 #include "tools/ws-bench/bench_config.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -86,17 +87,40 @@ absl::Status Validate(const BenchConfig& config) {
 }
 
 absl::StatusOr<Target> ParseWsUrl(const std::string& url) {
-  constexpr absl::string_view kScheme = "ws://";
-  if (absl::StartsWith(url, "wss://")) return Invalid("wss:// is not supported; use ws://");
-  if (!absl::StartsWith(url, kScheme)) {
-    return Invalid(absl::StrCat("--url must start with ws://, got '", url, "'"));
-  }
-  std::string rest = url.substr(kScheme.size());
-  size_t slash = rest.find('/');
   Target target;
+  std::string rest;
+  if (absl::StartsWith(url, "wss://")) {
+    target.tls = true;
+    rest = url.substr(6);
+  } else if (absl::StartsWith(url, "ws://")) {
+    rest = url.substr(5);
+  } else {
+    return Invalid(absl::StrCat("--url must start with ws:// or wss://, got '", url, "'"));
+  }
+  size_t slash = rest.find('/');
   target.path = slash == std::string::npos ? "/" : rest.substr(slash);
-  if (auto split = SplitHostPort(rest.substr(0, slash), 80, &target); !split.ok()) return split;
+  if (auto split = SplitHostPort(rest.substr(0, slash), target.tls ? 443 : 80, &target);
+      !split.ok()) {
+    return split;
+  }
   return target;
+}
+
+absl::Status MakeTlsContext(Target* target, const std::string& ca_file) {
+  if (!target->tls) return absl::OkStatus();
+  namespace ssl = boost::asio::ssl;
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
+  boost::system::error_code ec;
+  if (ca_file.empty()) {
+    context->set_default_verify_paths(ec);
+  } else {
+    context->load_verify_file(ca_file, ec);
+  }
+  if (ec) return Invalid(absl::StrCat("--tls-ca: cannot load '", ca_file, "': ", ec.message()));
+  context->set_verify_mode(ssl::verify_peer, ec);
+  context->set_verify_callback(ssl::host_name_verification(target->host), ec);
+  target->tls_context = std::move(context);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Target> ParseHostPort(const std::string& text) {

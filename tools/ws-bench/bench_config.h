@@ -1,7 +1,9 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,10 @@ struct BenchConfig {
   int threads = 1;  // each runs its own event loop over a share of the connections
   int timeout_seconds = 60;
   bool allow_remote = false;
+  // wss:// URLs: trust this CA (PEM) for the server's certificate.
+  std::string tls_ca;
+  // Sent as "Authorization: Bearer" on every upgrade (env WS_BENCH_TOKEN, never a flag).
+  std::string token;
   std::vector<int> server_pids;
 
   bool message_mode() const { return messages > 0; }
@@ -44,10 +50,13 @@ struct Target {
   std::string host;  // as written; sent in the Host header
   uint16_t port = 0;
   std::string path;  // "/ws"
+  bool tls = false;  // wss://
   std::vector<boost::asio::ip::tcp::endpoint> endpoints;
+  // For wss://: one client context for every connection (made by MakeTlsContext).
+  std::shared_ptr<boost::asio::ssl::context> tls_context;
 };
 
-// Parses "ws://host[:port][/path]" (no TLS; IPv6 literals in brackets).
+// Parses "ws[s]://host[:port][/path]" (IPv6 literals in brackets).
 absl::StatusOr<Target> ParseWsUrl(const std::string& url);
 // Parses "host:port" or "[v6]:port", the form of --grpc.
 absl::StatusOr<Target> ParseHostPort(const std::string& text);
@@ -55,6 +64,9 @@ absl::StatusOr<Target> ParseHostPort(const std::string& text);
 // 127.0.0.0/8 and ::1 unless `allow_remote`: a load generator must not be pointed at a
 // machine by accident.
 absl::Status ResolveTarget(Target* target, bool allow_remote);
+// For a wss:// target: the client context checking the server against `ca_file` (or the
+// system's CAs) and the target's host name.
+absl::Status MakeTlsContext(Target* target, const std::string& ca_file);
 
 // The text of one user message: "bench-c17-m3" followed by filler words up
 // to `words` in all, e.g. "bench-c17-m3 w1 w2 w3". Unique per connection and message, so an

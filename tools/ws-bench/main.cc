@@ -81,6 +81,8 @@ int main(int argc, char** argv) {
   options.AddInt("timeout", "seconds the whole run may take", &config.timeout_seconds, 1, 86400);
   options.AddBool("allow-remote", "allow a target outside 127.0.0.0/8 and ::1",
                   &config.allow_remote);
+  options.AddString("tls-ca", "wss://: PEM CA to trust for the server's certificate",
+                    &config.tls_ca);
   options.AddString("server-pid", "process to measure (RSS, CPU); repeatable or a,b,c",
                     &pids_from_env);
   std::vector<const char*> args(argv, argv + argc);
@@ -104,6 +106,8 @@ int main(int argc, char** argv) {
   if (auto resolved = sb::ResolveTarget(&*target, config.allow_remote); !resolved.ok()) {
     return Fail(resolved);
   }
+  if (auto tls = sb::MakeTlsContext(&*target, config.tls_ca); !tls.ok()) return Fail(tls);
+  config.token = env("WS_BENCH_TOKEN").value_or("");
 
   uint64_t file_limit = sb::RaiseOpenFileLimit();
   // Each connection is one descriptor; a few more are ours (stdio, epoll, gRPC).

@@ -47,17 +47,31 @@ bool IsOrdinaryEnd(const beast::error_code& ec) {
 
 WsConnection::WsConnection(net::io_context& io, const BenchConfig& config, const Target& target,
                            int index, BenchStats* stats, RunProgress* progress)
-    : ws_(io),
+    : socket_(io),
+      open_timer_(io),
       config_(config),
       target_(target),
       index_(index),
       stats_(stats),
       progress_(progress) {}
 
+void WsConnection::CloseSocket() {
+  beast::error_code ignored;
+  open_timer_.cancel();
+  if (ws_) {
+    ws_->next_layer().socket().close(ignored);
+  } else {
+    socket_.close(ignored);
+  }
+}
+
 void WsConnection::Start() {
-  beast::get_lowest_layer(ws_).expires_after(kOpenTimeout);
-  beast::get_lowest_layer(ws_).async_connect(
-      target_.endpoints, beast::bind_front_handler(&WsConnection::OnConnect, shared_from_this()));
+  open_timer_.expires_after(kOpenTimeout);
+  open_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec && self->phase_ == Phase::kOpening) self->CloseSocket();
+  });
+  net::async_connect(socket_, target_.endpoints,
+                     beast::bind_front_handler(&WsConnection::OnConnect, shared_from_this()));
 }
 
 void WsConnection::OnConnect(beast::error_code ec, const tcp::endpoint&) {
@@ -65,24 +79,46 @@ void WsConnection::OnConnect(beast::error_code ec, const tcp::endpoint&) {
   if (ec) return FailOpening(absl::StrCat("connect: ", ec.message()));
   beast::error_code ignored;
   // Our user_message must leave at once, or Nagle would add to the latency we measure.
-  beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ignored);
+  socket_.set_option(tcp::no_delay(true), ignored);
+  using Stream = websocket::stream<common::TransportStream>;
+  if (!target_.tls) {
+    ws_ = std::make_unique<Stream>(common::TransportStream(std::move(socket_)));
+    open_timer_.cancel();
+    return StartHandshake();
+  }
+  ws_ = std::make_unique<Stream>(common::TransportStream(std::move(socket_), target_.tls_context));
+  SSL_set_tlsext_host_name(ws_->next_layer().tls()->native_handle(), target_.host.c_str());
+  ws_->next_layer().tls()->async_handshake(
+      net::ssl::stream_base::client,
+      beast::bind_front_handler(&WsConnection::OnTlsHandshake, shared_from_this()));
+}
+
+void WsConnection::OnTlsHandshake(beast::error_code ec) {
+  open_timer_.cancel();
+  if (closing_) return;
+  if (ec) return FailOpening(absl::StrCat("tls: ", ec.message()));
+  StartHandshake();
+}
+
+void WsConnection::StartHandshake() {
   // The WebSocket layer's own timeouts take over from here.
-  beast::get_lowest_layer(ws_).expires_never();
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = kOpenTimeout;
   timeouts.idle_timeout = websocket::stream_base::none();
   timeouts.keep_alive_pings = false;
-  ws_.set_option(timeouts);
-  ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& request) {
-    request.set(beast::http::field::user_agent, "ws-bench");
-  }));
-  ws_.write_buffer_bytes(kWriteBufferBytes);
-  ws_.read_message_max(kMaxFrameBytes);
+  ws_->set_option(timeouts);
+  ws_->set_option(
+      websocket::stream_base::decorator([token = config_.token](websocket::request_type& request) {
+        request.set(beast::http::field::user_agent, "ws-bench");
+        if (!token.empty()) request.set(beast::http::field::authorization, "Bearer " + token);
+      }));
+  ws_->write_buffer_bytes(kWriteBufferBytes);
+  ws_->read_message_max(kMaxFrameBytes);
   std::string host = target_.host.find(':') != std::string::npos
                          ? absl::StrCat("[", target_.host, "]:", target_.port)
                          : absl::StrCat(target_.host, ":", target_.port);
-  ws_.async_handshake(host, target_.path,
-                      beast::bind_front_handler(&WsConnection::OnHandshake, shared_from_this()));
+  ws_->async_handshake(host, target_.path,
+                       beast::bind_front_handler(&WsConnection::OnHandshake, shared_from_this()));
 }
 
 void WsConnection::OnHandshake(beast::error_code ec) {
@@ -93,8 +129,8 @@ void WsConnection::OnHandshake(beast::error_code ec) {
 }
 
 void WsConnection::DoRead() {
-  ws_.async_read(read_buffer_,
-                 beast::bind_front_handler(&WsConnection::OnRead, shared_from_this()));
+  ws_->async_read(read_buffer_,
+                  beast::bind_front_handler(&WsConnection::OnRead, shared_from_this()));
 }
 
 void WsConnection::OnRead(beast::error_code ec, size_t) {
@@ -105,7 +141,7 @@ void WsConnection::OnRead(beast::error_code ec, size_t) {
     }
     return Drop(IsOrdinaryEnd(ec) ? "closed by server" : ec.message());
   }
-  if (!ws_.got_text()) {
+  if (!ws_->got_text()) {
     stats_->AddViolation("binary_frame");
   } else {
     auto data = read_buffer_.cdata();
@@ -199,7 +235,7 @@ void WsConnection::EndReply() {
 
 void WsConnection::SendAt(Clock::time_point when) {
   if (when <= Clock::now()) return SendNext();
-  if (!send_timer_.has_value()) send_timer_.emplace(ws_.get_executor());
+  if (!send_timer_.has_value()) send_timer_.emplace(ws_->get_executor());
   send_timer_->expires_at(when);
   send_timer_->async_wait(
       beast::bind_front_handler(&WsConnection::OnSendTimer, shared_from_this()));
@@ -222,11 +258,11 @@ void WsConnection::SendNext() {
   reply_text_.clear();
   phase_ = Phase::kAwaitingReply;
   writing_ = true;
-  ws_.text(true);
+  ws_->text(true);
   sent_at_ = Clock::now();
   stats_->AddSent(sent_at_);
-  ws_.async_write(net::buffer(out_frame_),
-                  beast::bind_front_handler(&WsConnection::OnWrite, shared_from_this()));
+  ws_->async_write(net::buffer(out_frame_),
+                   beast::bind_front_handler(&WsConnection::OnWrite, shared_from_this()));
 }
 
 void WsConnection::OnWrite(beast::error_code ec, size_t) {
@@ -246,7 +282,7 @@ void WsConnection::Close(bool graceful) {
   MarkFinished();
   if (send_timer_.has_value()) send_timer_->cancel();
   if (!graceful) {
-    beast::get_lowest_layer(ws_).close();
+    CloseSocket();
     return;
   }
   if (was_closing) return;
@@ -259,7 +295,8 @@ void WsConnection::Close(bool graceful) {
 
 void WsConnection::DoClose() {
   close_after_write_ = false;
-  ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](beast::error_code) {});
+  ws_->async_close(websocket::close_code::normal,
+                   [self = shared_from_this()](beast::error_code) {});
 }
 
 void WsConnection::FailOpening(const std::string& reason) {
@@ -267,7 +304,7 @@ void WsConnection::FailOpening(const std::string& reason) {
   stats_->AddConnectFailure(reason);
   progress_->attempts_done.fetch_add(1, std::memory_order_relaxed);
   MarkFinished();
-  beast::get_lowest_layer(ws_).close();
+  CloseSocket();
 }
 
 void WsConnection::Drop(const std::string& reason) {
@@ -276,7 +313,7 @@ void WsConnection::Drop(const std::string& reason) {
   stats_->AddDropped(reason);
   MarkFinished();
   if (send_timer_.has_value()) send_timer_->cancel();
-  beast::get_lowest_layer(ws_).close();
+  CloseSocket();
 }
 
 void WsConnection::MarkFinished() {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/transport_stream.h"
 #include "tools/ws-bench/bench_config.h"
 #include "tools/ws-bench/bench_stats.h"
 #include "tools/ws-bench/frame_scanner.h"
@@ -43,7 +44,10 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   };
 
   void OnConnect(boost::beast::error_code ec, const boost::asio::ip::tcp::endpoint& endpoint);
+  void OnTlsHandshake(boost::beast::error_code ec);
+  void StartHandshake();
   void OnHandshake(boost::beast::error_code ec);
+  void CloseSocket();
   void DoRead();
   void OnRead(boost::beast::error_code ec, size_t bytes);
   void HandleFrame(std::string_view text);
@@ -63,7 +67,11 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   // Nothing more to do for the scenario; counted once.
   void MarkFinished();
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  // The TCP connect and TLS handshake are bounded by open_timer_, the WebSocket handshake by
+  // Beast's own timeout. ws_ is made once the socket is connected.
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer open_timer_;
+  std::unique_ptr<boost::beast::websocket::stream<common::TransportStream>> ws_;
   const BenchConfig& config_;
   const Target& target_;
   const int index_;
