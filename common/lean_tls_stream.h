@@ -49,6 +49,13 @@ class LeanTlsStream {
   executor_type get_executor() { return socket_.get_executor(); }
   Socket& next_layer() { return socket_; }
   SSL* native_handle() { return ssl_; }
+  // Heap bytes of ciphertext buffer this stream holds now (not OpenSSL's): 0 when idle.
+  size_t buffered_capacity() const {
+    auto heap = [](const std::string& s) {
+      return s.capacity() > std::string().capacity() ? s.capacity() : 0;
+    };
+    return heap(input_) + heap(output_) + heap(in_flight_);
+  }
 
   template <class Handler>
   void async_handshake(boost::asio::ssl::stream_base::handshake_type type, Handler&& handler) {

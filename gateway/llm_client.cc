@@ -2,16 +2,11 @@
 
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/pem_files.h"
+#include "common/status_util.h"
 
 namespace streamgate::gateway {
 namespace {
@@ -30,73 +25,25 @@ grpc::ChannelArguments ChannelArgs() {
   return args;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(flag, ": cannot read ", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Never prompts: an encrypted key is refused instead of asking a terminal for a passphrase.
-int NoPassphrase(char*, int, int, void*) { return 0; }
-
-struct Pem {
-  explicit Pem(const std::string& text)
-      : bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size()))) {}
-  ~Pem() {
-    BIO_free(bio);
-    // OpenSSL queues an error per failed parse; leave none behind for gRPC's TLS code.
-    ERR_clear_error();
-  }
-  BIO* bio;
-};
-
-bool HoldsCertificate(const std::string& text) {
-  Pem pem(text);
-  X509* cert = PEM_read_bio_X509(pem.bio, nullptr, NoPassphrase, nullptr);
-  X509_free(cert);
-  return cert != nullptr;
-}
-
 // gRPC would only find these out in a handshake, and then keep failing it; the gateway
 // refuses to start instead.
 absl::Status CheckTlsFiles(const GatewayConfig& config) {
-  auto ca = ReadFile("--llm-tls-ca", config.llm_tls_ca);
+  auto ca = common::ReadConfigFile("--llm-tls-ca", config.llm_tls_ca);
   if (!ca.ok()) return ca.status();
-  if (!HoldsCertificate(*ca)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--llm-tls-ca: ", config.llm_tls_ca, " holds no PEM certificate"));
-  }
+  SG_RETURN_IF_ERROR(common::CheckCertificatePem("--llm-tls-ca", config.llm_tls_ca, *ca));
   if (config.llm_tls_cert.empty()) return absl::OkStatus();
-  auto cert_text = ReadFile("--llm-tls-cert", config.llm_tls_cert);
-  if (!cert_text.ok()) return cert_text.status();
-  auto key_text = ReadFile("--llm-tls-key", config.llm_tls_key);
-  if (!key_text.ok()) return key_text.status();
-  Pem cert_pem(*cert_text), key_pem(*key_text);
-  X509* cert = PEM_read_bio_X509(cert_pem.bio, nullptr, NoPassphrase, nullptr);
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(key_pem.bio, nullptr, NoPassphrase, nullptr);
-  absl::Status status;
-  if (cert == nullptr) {
-    status = absl::InvalidArgumentError(
-        absl::StrCat("--llm-tls-cert: ", config.llm_tls_cert, " holds no PEM certificate"));
-  } else if (key == nullptr) {
-    status = absl::InvalidArgumentError(absl::StrCat("--llm-tls-key: ", config.llm_tls_key,
-                                                     " holds no unencrypted PEM private key"));
-  } else if (X509_check_private_key(cert, key) != 1) {
-    status = absl::InvalidArgumentError(absl::StrCat("--llm-tls-key: ", config.llm_tls_key,
-                                                     " is not the key of the certificate in ",
-                                                     config.llm_tls_cert));
-  }
-  X509_free(cert);
-  EVP_PKEY_free(key);
-  return status;
+  auto cert = common::ReadConfigFile("--llm-tls-cert", config.llm_tls_cert);
+  if (!cert.ok()) return cert.status();
+  auto key = common::ReadConfigFile("--llm-tls-key", config.llm_tls_key);
+  if (!key.ok()) return key.status();
+  return common::CheckKeyPairPem("--llm-tls-cert", config.llm_tls_cert, *cert, "--llm-tls-key",
+                                 config.llm_tls_key, *key);
 }
 
 // The token as metadata: "Bearer <token>". gRPC sends only printable ASCII in a metadata
 // value, so anything else is refused here rather than failing every call.
 absl::StatusOr<std::string> ReadAuthorization(const std::string& path) {
-  auto text = ReadFile("--llm-token-file", path);
+  auto text = common::ReadConfigFile("--llm-token-file", path);
   if (!text.ok()) return text.status();
   absl::string_view token = absl::StripAsciiWhitespace(*text);
   if (token.empty()) {

@@ -35,6 +35,12 @@ class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
         input_tokens_(EstimateInputTokens(request)) {
     started_.mutable_started()->set_model(request.has_model() ? request.model() : "mock");
     started_.mutable_started()->set_message_id("mock-" + request.request_id());
+    // One word is one output token: a request's max_tokens cuts the reply there, as a model
+    // would, so a caller's token budget means the same against the mock as against Claude.
+    if (request.has_max_tokens() && request.max_tokens() < pieces_.size()) {
+      pieces_.resize(request.max_tokens());
+      stop_reason_ = "max_tokens";
+    }
   }
 
   void Begin() {
@@ -108,7 +114,7 @@ class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
     }
     v1::StreamChatResponse completed;
     auto* done = completed.mutable_completed();
-    done->set_stop_reason("end_turn");
+    done->set_stop_reason(stop_reason_);
     done->set_messages_received(messages_received_);
     done->mutable_usage()->set_input_tokens(input_tokens_);
     done->mutable_usage()->set_output_tokens(static_cast<uint32_t>(pieces_.size()));
@@ -118,11 +124,12 @@ class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
   }
 
   net::io_context& io_;
+  std::string stop_reason_ = "end_turn";
   net::steady_timer timer_;
   const std::chrono::milliseconds delay_;
   std::shared_ptr<ChunkChannel> channel_;
   const std::string text_;
-  const std::vector<std::string_view> pieces_;  // views into text_
+  std::vector<std::string_view> pieces_;  // views into text_, cut at max_tokens
   const std::string request_id_;
   const uint32_t messages_received_;
   const uint32_t input_tokens_;

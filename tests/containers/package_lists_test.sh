@@ -91,7 +91,7 @@ for dockerfile in gateway/Dockerfile llm-service/Dockerfile; do
   grep -qE '^HEALTHCHECK ' <<<"$instructions" || fail "$dockerfile has no HEALTHCHECK"
   grep -qE '^ENTRYPOINT ' <<<"$instructions" || fail "$dockerfile has no ENTRYPOINT"
 done
-grep -q 'streamgate-cli --health "http://127.0.0.1:${GATEWAY_PORT}/healthz"' gateway/Dockerfile ||
+grep -q 'streamgate-cli --health "${GATEWAY_HEALTHCHECK_URL:-http://127.0.0.1:${GATEWAY_PORT}/healthz}"' gateway/Dockerfile ||
   fail "gateway/Dockerfile: HEALTHCHECK does not probe /healthz with streamgate-cli"
 grep -q 'streamgate-cli --grpc-health "127.0.0.1:${LLM_SERVICE_PORT}"' llm-service/Dockerfile ||
   fail "llm-service/Dockerfile: HEALTHCHECK does not probe the gRPC health service"

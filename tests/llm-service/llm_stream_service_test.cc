@@ -79,6 +79,29 @@ TEST_F(LlmStreamServiceTest, StreamsStartedDeltasAndCompletedInOrder) {
   EXPECT_EQ(text.rfind("Echo: hello there world lorem ipsum", 0), 0u) << text;
 }
 
+TEST_F(LlmStreamServiceTest, TheMockStopsAtMaxTokensLikeAModel) {
+  Start({.chunk_delay = absl::ZeroDuration(), .extra_words = 50});
+  v1::StreamChatRequest request = Request({{v1::ROLE_USER, "count to ten"}});
+  request.set_max_tokens(5);
+  grpc::ClientContext context;
+  auto reader = stub_->StreamChat(&context, request);
+  v1::StreamChatResponse message;
+  std::string text;
+  std::string stop_reason;
+  uint32_t output_tokens = 0;
+  while (reader->Read(&message)) {
+    if (message.has_delta()) text += message.delta().text();
+    if (message.has_completed()) {
+      stop_reason = message.completed().stop_reason();
+      output_tokens = message.completed().usage().output_tokens();
+    }
+  }
+  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(text, "Echo: count to ten lorem ");
+  EXPECT_EQ(stop_reason, "max_tokens");
+  EXPECT_EQ(output_tokens, 5u);
+}
+
 TEST_F(LlmStreamServiceTest, RejectsMalformedRequestsWithInvalidArgument) {
   Start({.chunk_delay = absl::ZeroDuration()});
   for (auto request : {Request({}), Request({{v1::ROLE_USER, "a"}, {v1::ROLE_ASSISTANT, "b"}}),
