@@ -47,6 +47,10 @@ class CredentialSet {
   // The entry with `id`, or null: after a reload, whether a session's key still stands.
   const Entry* Find(std::string_view id) const;
   size_t size() const { return entries_.size(); }
+  template <class Fn>
+  void ForEach(Fn&& fn) const {
+    for (const auto& [id, entry] : entries_) fn(entry);
+  }
 
  private:
   std::unordered_map<std::string, Entry> entries_;  // by id

@@ -217,13 +217,13 @@ void HttpConnection::Upgrade(Request request) {
     principal = std::make_shared<const Principal>(*std::move(redeemed));
   } else {
     Authenticator::Outcome outcome = services_.auth->Authenticate(credentials.value, absl::Now());
-    if (!outcome.principal.has_value()) {
+    if (outcome.principal == nullptr) {
       return Refuse(
           http::status::unauthorized, "unauthenticated",
           absl::StrCat("source=", std::string(SourceName(credentials.source)), " ", outcome.reason),
           {{"WWW-Authenticate", "Bearer realm=\"streamgate\""}});
     }
-    principal = std::make_shared<const Principal>(*std::move(outcome.principal));
+    principal = std::move(outcome.principal);
   }
   IdentityLimits::Lease lease = services_.identities->TryOpen(principal->identity);
   if (!lease.valid()) {
@@ -256,16 +256,16 @@ void HttpConnection::IssueTicket(const Request& request) {
   if (!services_.origins->Allows(OriginOf(request), host_value, stream_.is_tls())) {
     return Refuse(http::status::forbidden, "forbidden_origin", "ticket request");
   }
-  std::optional<Principal> principal;
+  std::shared_ptr<const Principal> principal;
   if (services_.auth->mode() == AuthMode::kNone) {
-    principal = AnonymousPrincipal(peer_.to_string());
+    principal = services_.anonymous->For(peer_.to_string());
   } else {
     UpgradeCredentials credentials = ExtractBearer(request);
     Authenticator::Outcome outcome =
         credentials.malformed || credentials.source == UpgradeCredentials::Source::kNone
-            ? Authenticator::Outcome{std::nullopt, "no or malformed Authorization header"}
+            ? Authenticator::Outcome{nullptr, "no or malformed Authorization header"}
             : services_.auth->Authenticate(credentials.value, absl::Now());
-    if (!outcome.principal.has_value()) {
+    if (outcome.principal == nullptr) {
       cors.emplace_back("WWW-Authenticate", "Bearer realm=\"streamgate\"");
       return Refuse(http::status::unauthorized, "unauthenticated",
                     absl::StrCat("ticket request ", outcome.reason), std::move(cors));

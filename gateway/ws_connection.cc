@@ -193,7 +193,10 @@ void WsConnection::WatchCredential() {
   uint64_t generation = ++credential_->generation;
   absl::Time when =
       credential_->expired ? principal_->expires + services_.auth->leeway() : principal_->expires;
-  credential_->timer.expires_after(Ms(std::max(absl::ZeroDuration(), when - absl::Now())));
+  // Rounded up, so the wait never ends before `when`.
+  credential_->timer.expires_after(
+      absl::ToChronoMilliseconds(std::max(absl::ZeroDuration(), when - absl::Now())) +
+      std::chrono::milliseconds(1));
   credential_->timer.async_wait([self = shared_from_this(), generation](beast::error_code ec) {
     if (!ec) self->OnCredentialTimer(generation);
   });
@@ -201,6 +204,11 @@ void WsConnection::WatchCredential() {
 
 void WsConnection::OnCredentialTimer(uint64_t generation) {
   if (generation != credential_->generation || closing_) return;
+  // The timer runs on the steady clock, exp is wall time: a wake-up a moment early waits for
+  // the rest, so that "expired" is never said of a token the verifier still takes as valid.
+  absl::Time due = credential_->expired ? principal_->expires + services_.auth->leeway()
+                                        : principal_->expires;
+  if (absl::Now() < due) return WatchCredential();
   if (!credential_->expired) {
     common::Logger("session")->info("credential expired session={} identity={}", id(),
                                     principal_->identity);
@@ -225,7 +233,7 @@ void WsConnection::OnAuthenticate(std::string token) {
   Authenticator::Outcome outcome = services_.auth->Authenticate(token, now);
   // The verifier accepts a token up to its leeway past exp; a renewal must not be one that
   // has already expired, or it would only restart the countdown it is meant to end.
-  std::string_view refusal = !outcome.principal.has_value() ? std::string_view(outcome.reason)
+  std::string_view refusal = outcome.principal == nullptr ? std::string_view(outcome.reason)
                              : outcome.principal->identity != principal_->identity
                                  ? "another identity"
                              : outcome.principal->expires <= now ? "the token has expired"
@@ -234,7 +242,7 @@ void WsConnection::OnAuthenticate(std::string token) {
     log->info("authenticate refused session={} reason=\"{}\"", id(), refusal);
     return session_.SendError(ClientError::kUnauthenticated);
   }
-  principal_ = std::make_shared<const Principal>(*std::move(outcome.principal));
+  principal_ = std::move(outcome.principal);
   if (credential_) credential_->expired = false;
   log->info("authenticated session={} identity={}", id(), principal_->identity);
   int64_t expires_in_ms = absl::ToInt64Milliseconds(principal_->expires - absl::Now());

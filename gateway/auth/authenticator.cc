@@ -45,10 +45,17 @@ absl::Status Authenticator::Load() {
     case AuthMode::kNone:
       return absl::OkStatus();
     case AuthMode::kApiKeys: {
-      auto keys = common::CredentialSet::Load(options_.api_keys_file);
-      if (!keys.ok()) return keys.status();
+      auto set = common::CredentialSet::Load(options_.api_keys_file);
+      if (!set.ok()) return set.status();
+      auto keys = std::make_shared<ApiKeys>();
+      keys->set = *std::move(set);
+      keys->set->ForEach([&](const common::CredentialSet::Entry& entry) {
+        keys->principals.emplace(
+            entry.id, std::make_shared<const Principal>(
+                          Principal{.identity = entry.name, .credential = KeyCredential(entry)}));
+      });
       absl::MutexLock lock(&mu_);
-      api_keys_ = *std::move(keys);
+      api_keys_ = std::move(keys);
       return absl::OkStatus();
     }
     case AuthMode::kJwt: {
@@ -68,18 +75,17 @@ Authenticator::Outcome Authenticator::Authenticate(std::string_view credential,
                                                    absl::Time now) const {
   Outcome outcome;
   if (options_.mode == AuthMode::kApiKeys) {
-    std::shared_ptr<const common::CredentialSet> keys;
+    std::shared_ptr<const ApiKeys> keys;
     {
       absl::MutexLock lock(&mu_);
       keys = api_keys_;
     }
-    auto match = keys->Verify(credential);
+    auto match = keys->set->Verify(credential);
     if (match.entry == nullptr) {
       outcome.reason = std::string(common::FailureName(match.failure));
       return outcome;
     }
-    outcome.principal =
-        Principal{.identity = match.entry->name, .credential = KeyCredential(*match.entry)};
+    outcome.principal = keys->principals.at(match.entry->id);
     return outcome;
   }
   if (options_.mode == AuthMode::kJwt) {
@@ -94,10 +100,10 @@ Authenticator::Outcome Authenticator::Authenticate(std::string_view credential,
           absl::StrCat(std::string(jwt::FailureName(result.failure)), ": ", result.detail);
       return outcome;
     }
-    outcome.principal =
+    outcome.principal = std::make_shared<const Principal>(
         Principal{.identity = result.claims->subject,
                   .credential = absl::StrCat(std::string(kJwtPrefix), result.claims->kid),
-                  .expires = result.claims->expires};
+                  .expires = result.claims->expires});
     return outcome;
   }
   outcome.reason = "auth is off";
@@ -111,7 +117,7 @@ bool Authenticator::StillValid(const Principal& principal) const {
       credential.substr(0, kKeyPrefix.size()) == kKeyPrefix) {
     std::string_view id = credential.substr(kKeyPrefix.size());
     id = id.substr(0, id.find('#'));
-    const auto* entry = api_keys_->Find(id);
+    const auto* entry = api_keys_->set->Find(id);
     return entry != nullptr && entry->name == principal.identity &&
            KeyCredential(*entry) == credential;
   }
