@@ -1,203 +1,331 @@
 #include "gateway/chat_session.h"
 
+#include <boost/asio/dispatch.hpp>
+
+#include "absl/time/clock.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "gateway/chat_session_state.h"
 #include "gateway/gateway_config.h"
-#include "gateway/llm_client.h"
+#include "gateway/session_table.h"
+#include "gateway/store/session_store.h"
 
 namespace streamgate::gateway {
 
-using ErrorCode = boost::system::error_code;
-
 namespace {
 
-uint64_t QuarterOf(size_t bytes) { return (bytes + 3) / 4; }
+using ErrorCode = boost::system::error_code;
+
+// A crash may lose what the store had not committed; the seqs handed out are reserved ahead
+// in blocks, so a client's lastSeq up to the reservation is still genuine after a restart.
+constexpr uint64_t kSeqReserveBlock = 1024;
+// A detached session reports its size to the table's budget in steps this big.
+constexpr size_t kDetachedReportStep = 16 * 1024;
+
+constexpr uint16_t kCloseTakenOver = 4000;
+constexpr uint16_t kCloseServiceRestart = 1012;
 
 }  // namespace
 
-ChatSession::ChatSession(const GatewayServices& services, Link* link)
+ChatSession::ChatSession(const GatewayServices& services, boost::asio::any_io_executor executor,
+                         std::shared_ptr<const Principal> owner)
     : services_(services),
-      link_(link),
-      id_(common::NewUuidV4()),
-      outbox_(id_),
-      conversation_(static_cast<size_t>(services.config->history_max_bytes)) {}
+      executor_(std::move(executor)),
+      owner_(std::move(owner)),
+      account_(services.identities->Join(owner_->identity)),
+      log_(&id_),
+      persistent_(services.config->resume_window > absl::ZeroDuration()) {}
 
 ChatSession::~ChatSession() = default;
 
-void ChatSession::Start() {
-  Send([&](uint64_t seq) { return EncodeConnectionEstablished(id_, seq); });
+int64_t ChatSession::NowMs() const { return absl::ToUnixMillis(absl::Now()); }
+
+void ChatSession::Open() {
+  id_ = common::NewUuidV4();
+  services_.sessions->Add(shared_from_this());
 }
 
-void ChatSession::LogBadMessage(std::string_view code, std::string_view detail) {
-  uint64_t suppressed = 0;
-  if (!bad_message_log_.Admit(std::chrono::steady_clock::now(), &suppressed)) return;
-  common::Logger("session")->info("bad client message session={} code={} detail=\"{}\" repeated={}",
-                                  id_, code, detail, suppressed);
+void ChatSession::Attach(std::shared_ptr<Peer> peer, uint64_t attach_id) {
+  peer_ = std::move(peer);
+  attach_id_ = attach_id;
+  peer_busy_ = false;
+  state_ = State::kAttached;
+  std::string token = tokens_.Issue();
+  PersistSession();
+  SendEphemeral([&](uint64_t seq) { return EncodeConnectionEstablished(id_, seq, token); });
 }
 
-void ChatSession::HandleBinary(size_t bytes) {
-  LogBadMessage(ErrorCodeName(ClientError::kUnsupportedFrame),
-                "binary frame of " + std::to_string(bytes) + " bytes");
-  SendError(ClientError::kUnsupportedFrame);
-}
-
-void ChatSession::HandleText(std::string_view frame) {
-  ParseResult parsed = ParseClientMessage(frame, id_);
-  if (!parsed.message.has_value()) {
-    LogBadMessage(ErrorCodeName(parsed.error), parsed.detail);
-    return SendError(parsed.error);
+void ChatSession::Pump() {
+  while (peer_ && !peer_busy_ && log_.has_pending()) {
+    ReplayLog::Frame frame = log_.TakeNext();
+    if (!frame.text) continue;  // an ephemeral frame another connection already got
+    peer_busy_ = true;
+    peer_->Deliver(attach_id_, std::move(frame));
   }
-  switch (parsed.message->type) {
-    case ClientMessage::Type::kUserMessage:
-      if (reply_) return SendError(ClientError::kBusy);
-      return StartReply(std::move(parsed.message->content));
-    case ClientMessage::Type::kCancel:
-      if (!reply_) return SendError(ClientError::kNothingToCancel);
-      reply_->cancel_requested = true;
-      reply_->call->Cancel();
-      return;
-    case ClientMessage::Type::kAuthenticate:
-      return link_->OnAuthenticate(std::move(parsed.message->content));
+  if (peer_ && !peer_busy_ && !log_.has_pending() && drain_retry_after_ms_ >= 0 &&
+      active_replies_ == 0) {
+    // Draining and everything is out: the going_away went last; close.
+    auto peer = std::move(peer_);
+    attach_id_ = 0;
+    peer->CloseConnection(kCloseServiceRestart, "service restart");
   }
+  ApplyBackpressure();
+  if (log_.last_seq() + kSeqReserveBlock / 2 > reserved_seq_) PersistSession();
+  SchedulePersist();
 }
 
-void ChatSession::StartReply(std::string content) {
+void ChatSession::ApplyBackpressure() {
   const GatewayConfig& config = *services_.config;
-  std::string request_id = common::NewUuidV4();
-  std::string request = conversation_.Request(id_, request_id, content,
-                                              static_cast<uint32_t>(config.reply_max_tokens));
-  uint64_t input_estimate = QuarterOf(request.size());
-  IdentityLimits::ReplyPermit permit;
-  if (auto refused = link_->lease().TryStartReply(
-          input_estimate + static_cast<uint64_t>(config.reply_max_tokens), &permit)) {
-    common::Logger("session")->info("message refused session={} limit={} retry_after_ms={}", id_,
-                                    refused->limit, refused->retry_after.count());
-    Send([&](uint64_t seq) {
-      return EncodeLimitError(id_, seq, refused->limit, refused->retry_after.count());
-    });
-    return;
+  if (state_ == State::kAttached) {
+    size_t bound = static_cast<size_t>(config.max_outbound_bytes);
+    if (!replies_paused_ && log_.pending_bytes() > bound) {
+      PauseReplies(true);
+    } else if (replies_paused_ && log_.pending_bytes() <= bound / 2) {
+      PauseReplies(false);
+    }
+    bool pause_reading = log_.pending_bytes() > bound;
+    if (peer_ && pause_reading != reading_paused_) {
+      reading_paused_ = pause_reading;
+      peer_->PauseReading(pause_reading);
+    }
+    if (log_.bytes() > static_cast<size_t>(config.replay_max_bytes)) {
+      log_.EnforceBound(static_cast<size_t>(config.replay_max_bytes));
+    }
+  } else if (state_ == State::kDetached) {
+    // Nobody reads: the log is the only place a running reply can go; at its bound the
+    // reply waits (in llm-service's flow control) for a resume or the window's end.
+    if (!replies_paused_ && log_.bytes() > static_cast<size_t>(config.replay_max_bytes)) {
+      PauseReplies(true);
+    }
+    ReportDetachedBytes();
   }
-  uint64_t call_id = next_call_id_++;
-  common::Logger("session")->info("reply start session={} request={} history={}", id_, request_id,
-                                  conversation_.exchanges());
-  reply_ = std::make_unique<ActiveReply>(link_->executor());
-  reply_->call_id = call_id;
-  reply_->request_id = std::move(request_id);
-  reply_->user_text = std::move(content);
-  reply_->input_estimate = input_estimate;
-  reply_->permit = std::move(permit);
-  reply_->call =
-      LlmStreamCall::Start(services_.llm->stub(), std::move(request), config.reply_timeout, call_id,
-                           link_->executor(), link_->handle());
-  if (reply_paused_) reply_->call->Pause();
-  // The call waits for llm-service to become reachable; bound that wait.
-  reply_->connect_timer.expires_after(absl::ToChronoMilliseconds(config.connect_timeout));
-  reply_->connect_timer.async_wait([self = link_->handle(), call_id](ErrorCode ec) {
+}
+
+void ChatSession::OnDelivered(uint64_t attach_id) {
+  if (attach_id != attach_id_ || !peer_) return;
+  peer_busy_ = false;
+  Pump();
+}
+
+void ChatSession::Detach(uint64_t attach_id) {
+  if (attach_id != attach_id_ || state_ != State::kAttached) return;
+  peer_.reset();
+  attach_id_ = 0;
+  peer_busy_ = false;
+  reading_paused_ = false;
+  // Without a window a disconnect ends the session, as before.
+  if (!persistent_) return Close("disconnected");
+  // While draining, the next process takes over from the store.
+  if (drain_retry_after_ms_ >= 0) return Persist();
+  state_ = State::kDetached;
+  common::Logger("session")->info("session detached session={} replies={} log_bytes={}", id_,
+                                  active_replies_, log_.bytes());
+  StartWindow();
+  ApplyBackpressure();
+}
+
+void ChatSession::StartWindow() {
+  if (!window_timer_) window_timer_ = std::make_unique<boost::asio::steady_timer>(executor_);
+  uint64_t generation = ++window_generation_;
+  window_timer_->expires_after(absl::ToChronoMilliseconds(services_.config->resume_window));
+  window_timer_->async_wait(
+      [weak = weak_from_this(), generation](ErrorCode ec) {
+        if (ec) return;
+        if (auto self = weak.lock()) self->OnWindow(generation);
+      });
+}
+
+void ChatSession::OnWindow(uint64_t generation) {
+  if (generation != window_generation_ || state_ != State::kDetached) return;
+  Close("resume_window");
+}
+
+void ChatSession::Expire(std::string_view why) {
+  if (state_ != State::kDetached) return;
+  Close(why);
+}
+
+void ChatSession::Discard() {
+  if (state_ == State::kClosed) return;
+  peer_.reset();
+  attach_id_ = 0;
+  CancelReplies();
+  state_ = State::kClosed;
+  if (window_timer_) window_timer_->cancel();
+  if (persist_timer_) persist_timer_->cancel();
+  if (persistent_) services_.store->DeleteSession(id_);
+  services_.sessions->Remove(this);
+}
+
+void ChatSession::Close(std::string_view why) {
+  if (state_ == State::kClosed) return;
+  CancelReplies();
+  State was = state_;
+  state_ = State::kClosed;
+  if (window_timer_) window_timer_->cancel();
+  if (persist_timer_) persist_timer_->cancel();
+  if (persistent_) {
+    // No token works any more; the conversations stay in the store until --session-ttl.
+    tokens_.Revoke();
+    PersistSession();
+    services_.store->DropFramesBelow(id_, log_.last_seq() + 1);
+  }
+  if (was == State::kDetached) services_.sessions->SetDetachedBytes(this, 0);
+  peer_.reset();
+  services_.sessions->Remove(this);
+  common::Logger("session")->info("session end session={} reason={}", id_, why);
+}
+
+void ChatSession::ReportDetachedBytes() {
+  size_t bytes = state_ == State::kDetached ? std::max<size_t>(log_.bytes(), 1) : 0;
+  size_t delta = bytes > reported_detached_bytes_ ? bytes - reported_detached_bytes_
+                                                  : reported_detached_bytes_ - bytes;
+  if (bytes != 0 && reported_detached_bytes_ != 0 && delta < kDetachedReportStep) return;
+  reported_detached_bytes_ = bytes;
+  services_.sessions->SetDetachedBytes(this, bytes);
+}
+
+void ChatSession::Resume(std::shared_ptr<Peer> peer, uint64_t attach_id, ResumeRequest request,
+                         std::function<void(ResumeResult)> done) {
+  auto log = common::Logger("session");
+  ResumeResult result;
+  if (state_ == State::kClosed) {
+    ResumeTokens::CompareWithNothing(request.token);
+    result.failure = ResumeFailure::kExpired;
+    return done(result);
+  }
+  // Another identity's session does not exist for it; the token is compared all the same.
+  // (Without authentication there is no identity to check: the token alone proves it.)
+  if (!request.identity.empty() && request.identity != owner_->identity) {
+    ResumeTokens::CompareWithNothing(request.token);
+    result.failure = ResumeFailure::kUnknownSession;
+    return done(result);
+  }
+  if (!tokens_.Accepts(request.token)) {
+    result.failure = ResumeFailure::kBadToken;
+    return done(result);
+  }
+  uint64_t last = request.last_seq;
+  if (last > log_.last_seq()) {
+    if (last > reserved_seq_ || !restored_) {
+      result.failure = ResumeFailure::kAhead;
+      return done(result);
+    }
+    // Restored after a crash: the client saw frames the store lost. It keeps its text;
+    // nothing is sent twice and numbering goes on after what it saw.
+    log_.SkipTo(last);
+  } else if (!log_.RewindTo(last)) {
+    result.failure = ResumeFailure::kGap;
+    result.oldest_seq = log_.oldest_seq();
+    return done(result);
+  }
+  if (peer_) {
+    // A half-dead connection still holds the session: the new one takes it over.
+    log->info("session taken over session={}", id_);
+    peer_->CloseConnection(kCloseTakenOver, "session resumed elsewhere");
+  }
+  log_.Acknowledge(last);
+  std::string token = tokens_.Rotate(request.token);
+  bool was_detached = state_ == State::kDetached;
+  peer_ = std::move(peer);
+  attach_id_ = attach_id;
+  peer_busy_ = false;
+  reading_paused_ = false;
+  state_ = State::kAttached;
+  ++window_generation_;
+  if (window_timer_) window_timer_->cancel();
+  if (was_detached) {
+    reported_detached_bytes_ = 0;
+    services_.sessions->SetDetachedBytes(this, 0);
+  }
+  PersistSession();
+  result.ok = true;
+  done(result);
+  // A reply a crash or a drain deadline cut off ends now, after the text the client has:
+  // part of the replay (session_resumed follows the last frame replayed).
+  for (const std::string& conversation : interrupted_) {
+    Send([&](uint64_t seq) {
+      return EncodeConversationError(id_, seq, conversation, {}, ClientError::kInterrupted);
+    });
+  }
+  interrupted_.clear();
+  uint64_t replayed = log_.ReplayableAfter(last);
+  log->info("session resumed session={} last_seq={} replayed={}", id_, last, replayed);
+  SendEphemeral([&](uint64_t seq) { return EncodeSessionResumed(id_, seq, replayed, token); });
+}
+
+void ChatSession::Drain(int64_t retry_after_ms) {
+  if (state_ == State::kClosed) return;
+  drain_retry_after_ms_ = retry_after_ms;
+  if (state_ == State::kDetached) return Persist();
+  if (active_replies_ == 0) {
+    SendEphemeral([&](uint64_t seq) { return EncodeGoingAway(id_, seq, retry_after_ms); });
+  }
+}
+
+void ChatSession::Persist() {
+  if (!persistent_ || state_ == State::kClosed) return;
+  log_.SealTail();
+  FlushFrames();
+  // Exact now: after a clean shutdown no seq beyond the last is in doubt.
+  reserved_seq_ = log_.last_seq();
+  services_.store->PutSession(StoredSession{.id = id_,
+                                            .identity = owner_->identity,
+                                            .token_hash = tokens_.newest_hash(),
+                                            .previous_token_hash = tokens_.previous_hash(),
+                                            .created_at_ms = created_at_ms_,
+                                            .last_seen_ms = NowMs(),
+                                            .seq_reserved = reserved_seq_});
+}
+
+void ChatSession::PersistSession() {
+  if (!persistent_) return;
+  if (log_.last_seq() + kSeqReserveBlock / 2 > reserved_seq_) {
+    reserved_seq_ = log_.last_seq() + kSeqReserveBlock;
+  }
+  if (created_at_ms_ == 0) created_at_ms_ = NowMs();
+  services_.store->PutSession(StoredSession{.id = id_,
+                                            .identity = owner_->identity,
+                                            .token_hash = tokens_.newest_hash(),
+                                            .previous_token_hash = tokens_.previous_hash(),
+                                            .created_at_ms = created_at_ms_,
+                                            .last_seen_ms = NowMs(),
+                                            .seq_reserved = reserved_seq_});
+}
+
+void ChatSession::SchedulePersist() {
+  if (!persistent_ || persist_scheduled_ || state_ == State::kClosed) return;
+  if (log_.last_seq() <= persisted_seq_) return;
+  persist_scheduled_ = true;
+  if (!persist_timer_) persist_timer_ = std::make_unique<boost::asio::steady_timer>(executor_);
+  persist_timer_->expires_after(
+      absl::ToChronoMilliseconds(services_.config->store_flush_interval));
+  persist_timer_->async_wait([weak = weak_from_this()](ErrorCode ec) {
     if (ec) return;
-    if (auto session = self.lock()) session->OnConnectCheck(call_id);
+    if (auto self = weak.lock()) {
+      self->persist_scheduled_ = false;
+      self->FlushFrames();
+      self->SchedulePersist();
+    }
   });
 }
 
-void ChatSession::OnConnectCheck(uint64_t call_id) {
-  if (!reply_ || reply_->call_id != call_id || reply_->heard_back) return;
-  // Connected but slow to answer (a model can take a while) is fine; unreachable is not.
-  if (services_.llm->IsConnected()) return;
-  reply_->connect_timed_out = true;
-  reply_->call->Cancel();
-}
-
-void ChatSession::OnCallMessage(uint64_t call_id, llm::v1::StreamChatResponse message) {
-  if (!reply_ || reply_->call_id != call_id || !link_->open()) return;
-  reply_->heard_back = true;
-  switch (message.event_case()) {
-    case llm::v1::StreamChatResponse::kStarted:
-      reply_->started = true;
-      Send([&](uint64_t seq) { return EncodeStreamStart(id_, seq, reply_->request_id); });
-      break;
-    case llm::v1::StreamChatResponse::kDelta:
-      reply_->assistant_text += message.delta().text();
-      outbox_.PushChunk(std::move(*message.mutable_delta()->mutable_text()));
-      link_->OnFramesQueued();
-      break;
-    case llm::v1::StreamChatResponse::kCompleted:
-      reply_->completed = true;
-      reply_->stop_reason = message.completed().stop_reason();
-      reply_->usage = Usage{message.completed().usage().input_tokens(),
-                            message.completed().usage().output_tokens()};
-      break;
-    case llm::v1::StreamChatResponse::EVENT_NOT_SET:
-      break;
+void ChatSession::FlushFrames() {
+  std::vector<ReplayLog::Frame> frames = log_.FinalFramesAfter(persisted_seq_);
+  if (!frames.empty()) {
+    std::vector<StoredFrame> stored;
+    stored.reserve(frames.size());
+    for (auto& frame : frames) {
+      stored.push_back(StoredFrame{frame.seq, frame.text ? *frame.text : std::string()});
+    }
+    persisted_seq_ = frames.back().seq;
+    services_.store->AppendFrames(id_, std::move(stored));
   }
-}
-
-void ChatSession::OnCallDone(uint64_t call_id, const grpc::Status& status) {
-  if (!reply_ || reply_->call_id != call_id) return;
-  EndReply(status);
-  link_->OnReplyEnded();
-}
-
-uint64_t ChatSession::TokensUsed(const ActiveReply& reply, const grpc::Status& status) {
-  if (status.ok() && reply.completed) {
-    return uint64_t{reply.usage.input_tokens} + reply.usage.output_tokens;
+  uint64_t oldest = log_.oldest_seq();
+  if (oldest > dropped_below_) {
+    dropped_below_ = oldest;
+    services_.store->DropFramesBelow(id_, oldest);
   }
-  // No usage came: a reply that never started cost nothing upstream; one that did is
-  // charged its input and the text it produced, estimated like the input.
-  return reply.started ? reply.input_estimate + QuarterOf(reply.assistant_text.size()) : 0;
-}
-
-void ChatSession::EndReply(const grpc::Status& status) {
-  std::unique_ptr<ActiveReply> ended = std::move(reply_);
-  ended->connect_timer.cancel();
-  ActiveReply& reply = *ended;
-  reply.permit.End(TokensUsed(reply, status));
-  auto log = common::Logger("session");
-  if (status.ok() && reply.completed) {
-    log->info("reply end session={} request={} status=OK", id_, reply.request_id);
-    conversation_.Record(reply.user_text, reply.assistant_text);
-    Send([&](uint64_t seq) {
-      return EncodeStreamEnd(id_, seq, reply.request_id, reply.stop_reason, reply.usage);
-    });
-    return;
-  }
-  bool cancelled = status.error_code() == grpc::StatusCode::CANCELLED;
-  if (reply.cancel_requested && cancelled) {
-    log->info("reply cancelled session={} request={}", id_, reply.request_id);
-    // The user saw this much of the reply; it stays part of the conversation.
-    conversation_.Record(reply.user_text, reply.assistant_text);
-    Send([&](uint64_t seq) { return EncodeStreamCancelled(id_, seq, reply.request_id); });
-    return;
-  }
-  ClientError error = reply.connect_timed_out && cancelled ? ClientError::kUpstreamUnavailable
-                      : status.ok()                        ? ClientError::kInternal
-                                                           : ClientErrorForStatus(status);
-  log->info("reply failed session={} request={} grpc_status={} detail=\"{}\" code={}", id_,
-            reply.request_id, static_cast<int>(status.error_code()), status.error_message(),
-            ErrorCodeName(error));
-  SendError(error);
-}
-
-void ChatSession::SendError(ClientError error) {
-  Send([&](uint64_t seq) { return EncodeError(id_, seq, error); });
-}
-
-void ChatSession::PauseReply() {
-  if (reply_paused_) return;
-  reply_paused_ = true;
-  common::Logger("session")->debug("reply paused session={} queued_bytes={}", id_, outbox_.bytes());
-  if (reply_) reply_->call->Pause();
-}
-
-void ChatSession::ResumeReply() {
-  if (!reply_paused_) return;
-  reply_paused_ = false;
-  common::Logger("session")->debug("reply resumed session={}", id_);
-  if (reply_) reply_->call->Resume();
-}
-
-void ChatSession::CancelReply() {
-  if (!reply_) return;
-  reply_->call->Cancel();
-  reply_->connect_timer.cancel();
 }
 
 }  // namespace streamgate::gateway

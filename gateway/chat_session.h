@@ -3,128 +3,197 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include "common/log_throttle.h"
+#include "gateway/auth/principal.h"
 #include "gateway/client_protocol.h"
 #include "gateway/conversation.h"
 #include "gateway/gateway_services.h"
 #include "gateway/limits/identity_limits.h"
 #include "gateway/llm_stream_call.h"
-#include "gateway/outbox.h"
+#include "gateway/replay_log.h"
+#include "gateway/resume_tokens.h"
+#include "gateway/server_frames.h"
 
 namespace streamgate::gateway {
 
-// One client's conversation with the assistant: it takes the client's messages (whole text
-// frames), runs at most one reply at a time through llm-service, keeps the conversation
-// history and queues every server frame, with its seq, in its outbox. It knows nothing of
-// sockets: the connection that carries it is reached through Link, and pulls the frames
-// from outbox() to write them.
-//
-// Owned by its WsConnection (a member); every method runs on the connection's strand. The
-// gRPC call's events come back through Link::handle() (an alias of the connection's weak
-// pointer), so a reply outliving its connection finds nothing to call.
-class ChatSession : public LlmCallObserver {
- public:
-  // What a session needs of the connection that carries it.
-  class Link {
-   public:
-    // Frames were queued in outbox(): write them (and apply the outbound bound).
-    virtual void OnFramesQueued() = 0;
-    // The active reply ended (a draining connection closes now).
-    virtual void OnReplyEnded() = 0;
-    // {"type":"authenticate"}: credentials belong to the connection.
-    virtual void OnAuthenticate(std::string token) = 0;
-    // False once the connection is closing: nothing more is queued then.
-    virtual bool open() const = 0;
-    // What the session would otherwise have to keep in each of its (many, mostly idle)
-    // instances: the strand everything runs on, a weak handle on the session (an alias of
-    // the connection's own, for gRPC events and timers), the identity's limits.
-    virtual boost::asio::any_io_executor executor() = 0;
-    virtual std::weak_ptr<ChatSession> handle() = 0;
-    virtual IdentityLimits::Lease& lease() = 0;
+struct SessionSnapshot;
 
-   protected:
-    ~Link() = default;
+// One client's session: its id and resume tokens, its conversations (each with its history
+// and at most one reply streaming), and every server frame with its seq in a ReplayLog. It
+// outlives connections: when its connection drops it stays, detached, for --resume-window,
+// its replies still generating into the log, and a new connection that presents its token
+// (`resume`) gets what it missed, exactly once, and goes on live.
+//
+// At most one connection is attached; the session speaks to it through Peer and knows
+// nothing of sockets. Owned by the SessionTable (shared: posted events and the attached
+// connection hold it too). Every method runs on the session's strand (`executor()`): the
+// strand of the connection that created it, so that a session and its first connection
+// (almost always its only one) share one strand and their calls are plain calls; a
+// connection on another strand (a resume) dispatches to it.
+class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<ChatSession> {
+ public:
+  // The attached connection as the session sees it. Called on the session's strand; the
+  // connection dispatches to its own.
+  class Peer {
+   public:
+    virtual ~Peer() = default;
+    // Write `frame`; answer with ChatSession::OnDelivered(attach_id) when it is written.
+    virtual void Deliver(uint64_t attach_id, ReplayLog::Frame frame) = 0;
+    // Stop (or resume) reading the client: the session's outbound queue is over its bound.
+    virtual void PauseReading(bool paused) = 0;
+    // Close with `code` and `reason` once what was delivered is written.
+    virtual void CloseConnection(uint16_t code, std::string reason) = 0;
   };
 
-  ChatSession(const GatewayServices& services, Link* link);
+  enum class State { kAttached, kDetached, kClosed };
+
+  struct ResumeRequest {
+    std::string token;      // a secret
+    std::string identity;   // the new connection's; empty with --auth none (not checked)
+    uint64_t last_seq = 0;
+  };
+  struct ResumeResult {
+    bool ok = false;
+    ResumeFailure failure = ResumeFailure::kUnknownSession;
+    uint64_t oldest_seq = 0;  // for kGap
+  };
+
+  ChatSession(const GatewayServices& services, boost::asio::any_io_executor executor,
+              std::shared_ptr<const Principal> owner);
   ~ChatSession() override;
   ChatSession(const ChatSession&) = delete;
   ChatSession& operator=(const ChatSession&) = delete;
 
-  // The first frame of every connection.
-  void Start();
-  void HandleText(std::string_view frame);
-  void HandleBinary(size_t bytes);
+  // A new session (fresh id and token), persisted. Called on `executor`.
+  void Open();
+  // A session from the store after a restart, detached until a resume attaches.
+  void Restore(SessionSnapshot snapshot);
 
-  void SendError(ClientError error);
-  // Queues the frame `encode(seq)` returns; nothing once the connection is closing.
+  // --- on the session's strand ---
+  // A fresh session's first connection: connection_established (with the token) goes out.
+  void Attach(std::shared_ptr<Peer> peer, uint64_t attach_id);
+  // A `resume` from another connection: checks, takes over (closing a connection still
+  // attached with 4000), replays what comes after request.last_seq and sends
+  // session_resumed; `done` is called (on this strand) with the outcome before any of that
+  // is delivered.
+  void Resume(std::shared_ptr<Peer> peer, uint64_t attach_id, ResumeRequest request,
+              std::function<void(ResumeResult)> done);
+  // The connection `attach_id` is gone. With a resume window the session waits, detached;
+  // without one it ends now (its replies cancelled).
+  void Detach(uint64_t attach_id);
+  // A fresh session given up for the one its connection resumed: ends now, nothing kept.
+  void Discard();
+  void OnDelivered(uint64_t attach_id);
+  void HandleMessage(ClientMessage message);
+  void SendError(ClientError error, bool ephemeral = false);
+  // A connection-level frame (authenticated, token_expired...): takes a seq, never replayed.
   template <class Encode>
-  void Send(Encode&& encode) {
-    if (!link_->open()) return;
-    outbox_.Push(std::forward<Encode>(encode));
-    link_->OnFramesQueued();
+  void SendEphemeral(Encode&& encode) {
+    log_.Push(std::forward<Encode>(encode), /*ephemeral=*/true);
+    Pump();
   }
+  // SIGTERM: idle sessions go at once (going_away, close 1012), busy ones when their
+  // replies end; Interrupt() at the drain deadline ends the replies still running.
+  void Drain(int64_t retry_after_ms);
+  void Interrupt();
+  // The resume window passed, or the detached memory budget needs the room.
+  void Expire(std::string_view why);
+  // Everything not yet in the store goes there (the drain, before exit).
+  void Persist();
+  // At exit, with no thread running: lets go of the connection (which holds this session).
+  void Abandon() { peer_.reset(); }
 
-  // The outbound queue is over its bound (or back under half of it): hold (or resume)
-  // reading the reply's stream, so unread replies wait in HTTP/2 flow control.
-  void PauseReply();
-  void ResumeReply();
-  // The connection is closing or gone: a reply nobody will read must cost nothing.
-  void CancelReply();
-
-  bool replying() const { return reply_ != nullptr; }
-  Outbox& outbox() { return outbox_; }
   const std::string& id() const { return id_; }
+  const std::string& identity() const { return owner_->identity; }
+  boost::asio::any_io_executor executor() const { return executor_; }
+  State state() const { return state_; }
+  bool replying() const { return active_replies_ > 0; }
+  size_t log_bytes() const { return log_.bytes(); }
 
  private:
-  struct ActiveReply {
-    explicit ActiveReply(const boost::asio::any_io_executor& executor) : connect_timer(executor) {}
+  struct ActiveReply;
+  struct ConversationState;
 
-    uint64_t call_id = 0;
-    std::string request_id;
-    std::shared_ptr<LlmStreamCall> call;
-    std::string user_text;
-    std::string assistant_text;   // what the client has been sent so far
-    uint64_t input_estimate = 0;  // tokens: a quarter of the request's bytes
-    bool heard_back = false;      // any message arrived from llm-service
-    bool started = false;         // llm-service reported the reply started
-    bool completed = false;
-    bool cancel_requested = false;
-    bool connect_timed_out = false;
-    std::string stop_reason;
-    Usage usage;
-    IdentityLimits::ReplyPermit permit;
-    // The call waits for llm-service to become reachable; this bounds that wait.
-    boost::asio::steady_timer connect_timer;
-  };
+  // --- delivery (chat_session.cc) ---
+  template <class Encode>
+  uint64_t Send(Encode&& encode) {
+    if (state_ == State::kClosed) return 0;
+    uint64_t seq = log_.Push(std::forward<Encode>(encode));
+    Pump();
+    return seq;
+  }
+  void Pump();
+  void ApplyBackpressure();
+  void StartWindow();
+  void OnWindow(uint64_t generation);
+  void Close(std::string_view why);
+  void PersistSession();
+  void SchedulePersist();
+  void FlushFrames();
+  void ReportDetachedBytes();
 
-  void StartReply(std::string content);
+  // --- conversations and replies (chat_session_replies.cc) ---
+  ConversationState* FindConversation(std::string_view id);
+  ConversationState* ConversationFor(std::string_view id, bool create);
+  void StartReply(ConversationState& conversation, std::string content);
   void OnConnectCheck(uint64_t call_id);
-  void EndReply(const grpc::Status& status);
-  // What the ended reply cost, for the tokens-per-minute reconciliation.
+  void EndReply(ActiveReply& reply, const grpc::Status& status);
+  void CancelReplies();
+  void PauseReplies(bool paused);
+  ActiveReply* FindReply(uint64_t call_id);
+  uint64_t OldestRunningReplySeq() const;
   static uint64_t TokensUsed(const ActiveReply& reply, const grpc::Status& status);
-  void LogBadMessage(std::string_view code, std::string_view detail);
+  void SendHistory(std::string_view conversation);
+  void SendConversations();
+  void DeleteConversation(std::string_view conversation);
+  void PersistConversation(const ConversationState& conversation);
+  int64_t NowMs() const;
 
   void OnCallMessage(uint64_t call_id, llm::v1::StreamChatResponse message) override;
   void OnCallDone(uint64_t call_id, const grpc::Status& status) override;
 
   const GatewayServices& services_;
-  Link* const link_;
-  const std::string id_;
-  // Views id_, declared after it. Bounded by config.max_outbound_bytes through the
-  // connection, which pauses the reply above it.
-  Outbox outbox_;
-  Conversation conversation_;
-  // On the heap: idle sessions are the many, and a reply's state is large.
-  std::unique_ptr<ActiveReply> reply_;
+  const boost::asio::any_io_executor executor_;
+  std::shared_ptr<const Principal> owner_;
+  IdentityLimits::Account account_;
+  std::string id_;
+  ResumeTokens tokens_;
+  // Views id_, declared after it.
+  ReplayLog log_;
+  // On the heap: idle sessions are the many, and conversations and replies are large.
+  std::unique_ptr<std::vector<std::unique_ptr<ConversationState>>> conversations_;
+  std::shared_ptr<Peer> peer_;
+  uint64_t attach_id_ = 0;
+  bool peer_busy_ = false;      // a delivered frame is being written
+  bool reading_paused_ = false;
+  bool replies_paused_ = false;
+  State state_ = State::kAttached;
+  uint16_t active_replies_ = 0;
   uint64_t next_call_id_ = 1;
-  bool reply_paused_ = false;
-  // A client repeating a bad frame gets an error each time but one log line per window.
-  common::LogThrottle bad_message_log_;
+  // Detached: the resume window; a drain: whether to close once replies end.
+  std::unique_ptr<boost::asio::steady_timer> window_timer_;
+  uint64_t window_generation_ = 0;
+  int64_t drain_retry_after_ms_ = -1;  // >= 0 while draining
+  // Frames go to the store in batches, at most one per --store-flush-interval.
+  std::unique_ptr<boost::asio::steady_timer> persist_timer_;
+  bool persist_scheduled_ = false;
+  uint64_t persisted_seq_ = 0;  // the store has every frame up to this
+  uint64_t dropped_below_ = 0;  // and was told frames below this are no longer needed
+  uint64_t reserved_seq_ = 0;   // StoredSession::seq_reserved as last put
+  int64_t created_at_ms_ = 0;
+  size_t reported_detached_bytes_ = 0;
+  // Restored from the store: seqs up to reserved_seq_ may have been sent (a crash), and
+  // these conversations had a reply running that must end with `interrupted` on resume.
+  bool restored_ = false;
+  // With --resume-window 0 nothing of a session outlives its connection: no store writes.
+  const bool persistent_;
+  std::vector<std::string> interrupted_;
 };
 
 }  // namespace streamgate::gateway

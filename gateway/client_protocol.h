@@ -1,27 +1,28 @@
 #pragma once
 
-#include <grpcpp/support/status.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include <grpcpp/support/status.h>
+
 namespace streamgate::gateway {
 
-// The JSON protocol spoken on /ws, wire-compatible with the original TypeScript server.
-// Parsing client frames and encoding server frames both live here; no other file of the
-// gateway touches JSON.
+// The JSON protocol spoken on /ws, wire-compatible with the original TypeScript server:
+// what clients send (parsed here) and what goes wrong (the error codes). The server's frames
+// are encoded in server_frames.h. These two files are the only ones of the gateway that
+// touch JSON.
 
 // What went wrong, as the client sees it: a stable machine-readable code and a generic
 // human-readable text. Details stay in the logs.
 enum class ClientError {
   kInvalidJson,          // the frame is not JSON
-  kInvalidMessage,       // JSON, but not an object / a field of the wrong type
+  kInvalidMessage,       // JSON, but not an object / a field of the wrong type / out of place
   kUnknownType,          // "type" missing or not one we know
   kInvalidContent,       // user_message content missing, not a string, or blank
   kSessionMismatch,      // "sessionId" is not this connection's
-  kBusy,                 // a reply is already streaming on this session
+  kBusy,                 // a reply is already streaming in this conversation (or too many)
   kNothingToCancel,      // cancel with no reply streaming
   kUnsupportedFrame,     // a binary frame
   kUpstreamUnavailable,  // llm-service (or the model provider) cannot be reached
@@ -30,18 +31,45 @@ enum class ClientError {
   kUpstreamError,        // any other failure producing the reply
   kInternal,             // a bug on our side
   kTokenExpired,         // the connection's JWT expired: send `authenticate` or be closed
-  kUnauthenticated,      // an `authenticate` whose token was not accepted (keep last)
+  kUnauthenticated,      // an `authenticate` whose token was not accepted
+  kLimitExceeded,        // too many conversations in this session
+  kInterrupted,          // the reply was cut by a gateway restart and cannot continue
+  kResumeFailed,         // a `resume` that did not succeed (see ResumeFailure)
+  kUnknownConversation,  // get_history / delete_conversation of a conversation not held
 };
+// The last enumerator, for tests that walk them all.
+inline constexpr ClientError kLastClientError = ClientError::kUnknownConversation;
 std::string_view ErrorCodeName(ClientError error);
 std::string_view ErrorText(ClientError error);
 
 // One mapping from llm-service's status to what the client is told.
 ClientError ClientErrorForStatus(const grpc::Status& status);
 
+// Why a `resume` failed: the error's `reason`.
+enum class ResumeFailure { kUnknownSession, kBadToken, kExpired, kGap, kAhead };
+std::string_view ResumeFailureName(ResumeFailure failure);
+
+inline constexpr std::string_view kDefaultConversation = "default";
+// 1-64 of [A-Za-z0-9_-].
+bool IsValidConversationId(std::string_view id);
+
 struct ClientMessage {
-  enum class Type { kUserMessage, kCancel, kAuthenticate };
+  enum class Type {
+    kUserMessage,
+    kCancel,
+    kAuthenticate,
+    kResume,
+    kAck,
+    kGetHistory,
+    kListConversations,
+    kDeleteConversation,
+  };
   Type type = Type::kUserMessage;
-  std::string content;  // user_message: the text; authenticate: the token (a secret)
+  // user_message: the text; authenticate: the token; resume: the resume token (secrets).
+  std::string content;
+  std::string conversation_id{kDefaultConversation};
+  std::string session_id;  // resume: the session to take over
+  uint64_t seq = 0;        // resume: lastSeq; ack: seq
 };
 
 // An `authenticate` token longer than this is refused unparsed (as on the upgrade).
@@ -50,35 +78,20 @@ inline constexpr size_t kMaxAuthenticateTokenBytes = 8 * 1024;
 struct ParseResult {
   std::optional<ClientMessage> message;  // set on success
   ClientError error = ClientError::kInternal;
-  std::string detail;  // for the log: what exactly was wrong (may quote the input's shape)
+  std::string detail;  // for the log: what exactly was wrong (never the input's text)
 };
 
-// Parses one text frame from the client whose connection owns `session_id`. A missing
-// "sessionId" is accepted: the connection identifies the session.
+// Parses one text frame from the client whose connection serves `session_id`. A missing
+// "sessionId" is accepted: the connection identifies the session (a `resume` names the one
+// it wants instead).
 ParseResult ParseClientMessage(std::string_view frame, std::string_view session_id);
 
-// Server -> client frames. Every frame carries the session id and the session's `seq`,
-// which increases by one per frame sent.
-struct Usage {
-  uint32_t input_tokens = 0;
-  uint32_t output_tokens = 0;
+// The type and conversation of one of our own stored frames (a restored session finds the
+// reply a crash left unterminated). Nullopt for anything that is not such a frame.
+struct FrameFacts {
+  std::string type;
+  std::string conversation;
 };
-std::string EncodeConnectionEstablished(std::string_view session_id, uint64_t seq);
-std::string EncodeStreamStart(std::string_view session_id, uint64_t seq,
-                              std::string_view request_id);
-std::string EncodeStreamChunk(std::string_view session_id, uint64_t seq, std::string_view text);
-// A reply stopped by the client's `cancel` ends with stop_reason "cancelled" and
-// "cancelled":true, so clients that only know stream_end still finish cleanly.
-std::string EncodeStreamEnd(std::string_view session_id, uint64_t seq, std::string_view request_id,
-                            std::string_view stop_reason, const Usage& usage);
-std::string EncodeStreamCancelled(std::string_view session_id, uint64_t seq,
-                                  std::string_view request_id);
-std::string EncodeError(std::string_view session_id, uint64_t seq, ClientError error);
-// A request refused by one of the gateway's own limits: `error` with code rate_limited,
-// the limit's name in `limit` and when to retry in `retryAfterMs`.
-std::string EncodeLimitError(std::string_view session_id, uint64_t seq, std::string_view limit,
-                             int64_t retry_after_ms);
-// The answer to an accepted `authenticate`: the new credential holds for expiresInMs.
-std::string EncodeAuthenticated(std::string_view session_id, uint64_t seq, int64_t expires_in_ms);
+std::optional<FrameFacts> ReadFrameFacts(std::string_view frame);
 
 }  // namespace streamgate::gateway

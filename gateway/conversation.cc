@@ -57,4 +57,33 @@ void Conversation::Record(std::string_view user_text, std::string_view assistant
   if (history.exchanges.empty()) history_.reset();
 }
 
+std::vector<Conversation::Turn> Conversation::Turns() const {
+  std::vector<Turn> turns;
+  if (!history_) return turns;
+  llm::v1::StreamChatRequest parsed;
+  if (!parsed.ParseFromString(history_->wire)) return turns;
+  turns.reserve(static_cast<size_t>(parsed.messages_size()));
+  for (const auto& message : parsed.messages()) {
+    turns.push_back(Turn{message.role() == llm::v1::ROLE_USER, message.content()});
+  }
+  return turns;
+}
+
+bool Conversation::Restore(std::string_view blob) {
+  history_.reset();
+  if (blob.empty()) return true;
+  llm::v1::StreamChatRequest parsed;
+  if (!parsed.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) return false;
+  const auto& messages = parsed.messages();
+  for (int i = 0; i + 1 < messages.size(); i += 2) {
+    if (messages[i].role() != llm::v1::ROLE_USER ||
+        messages[i + 1].role() != llm::v1::ROLE_ASSISTANT) {
+      history_.reset();
+      return false;
+    }
+    Record(messages[i].content(), messages[i + 1].content());
+  }
+  return true;
+}
+
 }  // namespace streamgate::gateway

@@ -39,6 +39,18 @@ class Conversation {
   size_t exchanges() const { return history_ ? history_->exchanges.size() : 0; }
   size_t bytes() const { return history_ ? history_->text_bytes : 0; }
 
+  // The history's turns, oldest first (user, assistant, user, ...), for `get_history`.
+  struct Turn {
+    bool from_user = true;
+    std::string content;
+  };
+  std::vector<Turn> Turns() const;
+  // The stored form (the encoded `messages` entries), and back: what the session store keeps.
+  // Restore rebuilds the exchanges from it under this conversation's bound; a blob that does
+  // not parse restores nothing and returns false.
+  std::string Serialize() const { return history_ ? history_->wire : std::string(); }
+  bool Restore(std::string_view blob);
+
  private:
   struct Exchange {
     size_t text_bytes;  // what the bound counts

@@ -2,6 +2,10 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <cstdlib>
+#include <random>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace streamgate::gateway {
@@ -11,6 +15,27 @@ bool IsLoopbackBind(const std::string& bind) {
   boost::system::error_code ec;
   auto address = boost::asio::ip::make_address(bind, ec);
   return !ec && address.is_loopback();
+}
+
+std::string DefaultStorePath() {
+  auto env = [](const char* name) -> std::string {
+    const char* value = std::getenv(name);
+    return value == nullptr ? std::string() : std::string(value);
+  };
+  std::string dir = env("STATE_DIRECTORY");
+  // systemd may list several, colon-separated: the first is ours.
+  if (auto colon = dir.find(':'); colon != std::string::npos) dir.resize(colon);
+  if (dir.empty() && !env("XDG_STATE_HOME").empty()) dir = env("XDG_STATE_HOME") + "/streamgate";
+  if (dir.empty() && !env("HOME").empty()) dir = env("HOME") + "/.local/state/streamgate";
+  if (dir.empty()) dir = ".";
+  return dir + "/gateway.db";
+}
+
+int64_t DrainRetryAfterMs(const GatewayConfig& config) {
+  int64_t base = std::max<int64_t>(absl::ToInt64Milliseconds(config.drain_retry_after), 0);
+  if (base == 0) return 0;
+  thread_local std::minstd_rand spread(std::random_device{}());
+  return base + static_cast<int64_t>(spread() % static_cast<uint64_t>(base));
 }
 
 bool TlsEnabled(const GatewayConfig& config) { return !config.tls_cert.empty(); }
@@ -83,6 +108,29 @@ absl::Status ValidateSecurity(const GatewayConfig& config) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateSessions(const GatewayConfig& config) {
+  if (config.resume_window < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--resume-window must not be negative");
+  }
+  if (config.store != "memory" && config.store != "sqlite" &&
+      !(absl::StartsWith(config.store, "sqlite:") && config.store.size() > 7)) {
+    return absl::InvalidArgumentError("--store must be sqlite, sqlite:PATH or memory");
+  }
+  if (config.store_flush_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--store-flush-interval must be positive");
+  }
+  if (config.session_ttl <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--session-ttl must be positive");
+  }
+  if (config.session_ttl < config.resume_window) {
+    return absl::InvalidArgumentError("--session-ttl must be at least --resume-window");
+  }
+  if (config.drain_retry_after < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--drain-retry-after must not be negative");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status Validate(const GatewayConfig& config) {
@@ -117,6 +165,7 @@ absl::Status Validate(const GatewayConfig& config) {
     return absl::InvalidArgumentError(
         "--llm-tls-server-name needs --llm-tls-ca: the name is checked in the TLS handshake");
   }
+  if (absl::Status sessions = ValidateSessions(config); !sessions.ok()) return sessions;
   return ValidateSecurity(config);
 }
 

@@ -70,6 +70,28 @@ struct GatewayConfig {
   // limit needs a bound on what a reply may use and then makes it 1024.
   int64_t reply_max_tokens = 0;
 
+  // --- sessions (README "Sessions and resume") ---
+  // How long a session whose connection dropped waits for a `resume`; 0: a disconnect ends
+  // the session at once (its reply cancelled), as before sessions could resume.
+  absl::Duration resume_window = absl::Minutes(2);
+  // Frames kept per session for a resume (the current reply at least, up to this).
+  int64_t replay_max_bytes = 1024 * 1024;
+  // What detached sessions hold in all; past it the longest-detached expire first.
+  int64_t detached_max_bytes = int64_t{256} * 1024 * 1024;
+  int64_t max_active_replies = 4;  // per session, across its conversations
+  int64_t max_conversations = 32;  // per session
+  // Told to clients in going_away: reconnect after this long (each session is given a
+  // value between it and twice it, so that reconnects spread).
+  absl::Duration drain_retry_after = absl::Seconds(1);
+  // "sqlite:PATH", "sqlite" (the default file, see DefaultStorePath) or "memory".
+  std::string store = "sqlite";
+  absl::Duration store_flush_interval = absl::Milliseconds(100);
+  // Frames queued for the store beyond this are dropped (and a resume needing them gets
+  // `gap`); sessions and conversations are coalesced instead.
+  int64_t store_queue_bytes = int64_t{64} * 1024 * 1024;
+  // Sessions idle this long are removed from the store, with their conversations.
+  absl::Duration session_ttl = absl::Hours(24);
+
   // --- TLS (wss) ---
   std::string tls_cert;
   std::string tls_key;
@@ -92,6 +114,11 @@ void ResolveDefaults(GatewayConfig* config);
 absl::Status Validate(const GatewayConfig& config);
 
 bool IsLoopbackBind(const std::string& bind);
+// Where `--store sqlite` keeps its file: $STATE_DIRECTORY (systemd), else
+// $XDG_STATE_HOME/streamgate, else ~/.local/state/streamgate, else ./ ; "gateway.db" in it.
+std::string DefaultStorePath();
+// The retryAfterMs one session is told in going_away (see drain_retry_after).
+int64_t DrainRetryAfterMs(const GatewayConfig& config);
 bool TlsEnabled(const GatewayConfig& config);
 // Whether a clear-text listener is open: no TLS, or TLS on its own --tls-port.
 bool PlainListenerEnabled(const GatewayConfig& config);

@@ -99,6 +99,31 @@ void AddGatewayFlags(common::OptionSet& options, GatewayConfig& config) {
   options.AddInt("reply-max-tokens", "max_tokens sent with each request (0: llm-service's)",
                  &config.reply_max_tokens, 0, 1000000);
   options.SetDefaultText("0, or 1024 with --limit-tokens-per-minute");
+  // --- sessions (README "Sessions and resume") ---
+  options.AddDuration("resume-window",
+                      "how long a disconnected session waits for a resume (0: not at all)",
+                      &config.resume_window);
+  options.AddInt("replay-max-bytes", "frames kept per session for a resume",
+                 &config.replay_max_bytes, 4096, int64_t{1} << 32);
+  options.AddInt("detached-max-bytes", "frames kept by all disconnected sessions together",
+                 &config.detached_max_bytes, 0, int64_t{1} << 40);
+  options.AddInt("max-active-replies", "replies streaming at once per session",
+                 &config.max_active_replies, 1, 1024);
+  options.AddInt("max-conversations", "conversations per session", &config.max_conversations, 1,
+                 100000);
+  options.AddDuration("drain-retry-after",
+                      "on SIGTERM, when clients are told to reconnect (spread up to twice it)",
+                      &config.drain_retry_after);
+  options.AddString("store", "where sessions are kept: sqlite, sqlite:PATH or memory",
+                    &config.store);
+  options.SetDefaultText("sqlite ($STATE_DIRECTORY, $XDG_STATE_HOME/streamgate or "
+                         "~/.local/state/streamgate, file gateway.db)");
+  options.AddDuration("store-flush-interval", "how often queued store writes are committed",
+                      &config.store_flush_interval);
+  options.AddInt("store-queue-bytes", "frames queued for the store before some are dropped",
+                 &config.store_queue_bytes, 4096, int64_t{1} << 40);
+  options.AddDuration("session-ttl", "sessions idle this long leave the store",
+                      &config.session_ttl);
   // --- TLS ---
   options.AddString("tls-cert", "PEM certificate chain: serve wss:// and https://",
                     &config.tls_cert);

@@ -4,8 +4,15 @@
 
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <filesystem>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/log.h"
+#include "gateway/chat_session.h"
+#include "gateway/store/memory_session_store.h"
+#include "gateway/store/sqlite_session_store.h"
 #include "gateway/ws_connection.h"
 
 namespace streamgate::gateway {
@@ -35,6 +42,27 @@ void RaiseDescriptorLimit(const GatewayConfig& config) {
   }
 }
 
+absl::StatusOr<std::unique_ptr<SessionStore>> OpenStore(const GatewayConfig& config,
+                                                         std::string* path) {
+  if (config.store == "memory") {
+    return std::make_unique<MemorySessionStore>(MemorySessionStore::Options{
+        .max_queued_bytes = static_cast<size_t>(config.store_queue_bytes)});
+  }
+  *path = config.store == "sqlite" ? DefaultStorePath() : config.store.substr(7);
+  if (config.store == "sqlite") {
+    // The default directory is ours to make; a path given explicitly must exist.
+    std::error_code ignored;
+    std::filesystem::create_directories(std::filesystem::path(*path).parent_path(), ignored);
+  }
+  auto store = SqliteSessionStore::Open(SqliteSessionStore::Options{
+      .path = *path,
+      .flush_interval = config.store_flush_interval,
+      .max_queued_bytes = static_cast<size_t>(config.store_queue_bytes),
+      .session_ttl = config.session_ttl});
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<SessionStore>(*std::move(store));
+}
+
 }  // namespace
 
 GatewayServer::GatewayServer(const GatewayConfig& config)
@@ -49,13 +77,16 @@ GatewayServer::GatewayServer(const GatewayConfig& config)
                                      .concurrent_replies = config.limit_concurrent_replies,
                                      .messages_per_minute = config.limit_messages_per_minute,
                                      .tokens_per_minute = config.limit_tokens_per_minute}),
-      io_(IoThreads(config)) {}
+      io_(IoThreads(config)),
+      sessions_(static_cast<size_t>(config.detached_max_bytes)) {}
 
 GatewayServer::~GatewayServer() {
   io_.stop();
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();
   }
+  // No thread runs any more: sessions and the connections they hold let go of each other.
+  sessions_.ForEach([](const std::shared_ptr<ChatSession>& session) { session->Abandon(); });
 }
 
 absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Create(const GatewayConfig& config) {
@@ -80,6 +111,9 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Create(const Gatew
     if (!tls.ok()) return tls.status();
     server->tls_ = *std::move(tls);
   }
+  auto store = OpenStore(c, &server->store_path_);
+  if (!store.ok()) return store.status();
+  server->store_ = *std::move(store);
   auto llm = LlmClient::Create(c);
   if (!llm.ok()) return llm.status();
   server->llm_ = *std::move(llm);
@@ -93,7 +127,9 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Create(const Gatew
                                       .origins = server->origins_.get(),
                                       .addresses = &server->addresses_,
                                       .identities = &server->identities_,
-                                      .tls = server->tls_.get()};
+                                      .tls = server->tls_.get(),
+                                      .sessions = &server->sessions_,
+                                      .store = server->store_.get()};
   RaiseDescriptorLimit(c);
   return server;
 }
@@ -138,7 +174,8 @@ absl::StatusOr<std::string> GatewayServer::Start() {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
   return absl::StrCat("listening address=", config_.bind, ports,
                       " tls=", TlsEnabled(config_) ? "true" : "false", " auth=", config_.auth,
-                      " llm_service=", config_.llm_service, " io_threads=", threads);
+                      " llm_service=", config_.llm_service, " io_threads=", threads,
+                      " store=", store_description());
 }
 
 void GatewayServer::Reload() {
@@ -159,23 +196,65 @@ void GatewayServer::Reload() {
   log->info("reloaded ok={} connections={}", ok, registry_.size());
 }
 
+std::string GatewayServer::store_description() const {
+  return config_.store == "memory" ? std::string("memory") : absl::StrCat("sqlite:", store_path_);
+}
+
+bool GatewayServer::OnEverySession(const std::function<void(ChatSession&)>& fn,
+                                   absl::Duration timeout) {
+  std::vector<std::shared_ptr<ChatSession>> all;
+  sessions_.ForEach([&](const std::shared_ptr<ChatSession>& session) { all.push_back(session); });
+  struct Pending {
+    absl::Mutex mu;
+    size_t left ABSL_GUARDED_BY(mu) = 0;
+  };
+  auto pending = std::make_shared<Pending>();
+  {
+    absl::MutexLock lock(&pending->mu);
+    pending->left = all.size();
+  }
+  for (auto& session : all) {
+    boost::asio::post(session->executor(), [session, fn, pending] {
+      fn(*session);
+      absl::MutexLock lock(&pending->mu);
+      --pending->left;
+    });
+  }
+  absl::MutexLock lock(&pending->mu);
+  return pending->mu.AwaitWithTimeout(
+      absl::Condition(+[](size_t* left) { return *left == 0; }, &pending->left), timeout);
+}
+
 bool GatewayServer::Drain(int signo) {
   auto log = common::Logger("gateway");
-  // Draining: HTTP keeps answering, upgrades get 503 and /readyz 503; idle connections close
-  // with 1001 now, busy ones when their reply ends or the drain timeout passes.
-  log->info("draining signal={} sessions={}", signo, registry_.size());
+  // Draining: HTTP keeps answering, upgrades get 503 and /readyz 503. Every session says
+  // going_away: idle ones close their connection with 1012 at once, busy ones when their
+  // replies end; at the deadline the replies still running end with `interrupted`.
+  log->info("draining signal={} connections={} sessions={}", signo, registry_.size(),
+            sessions_.size());
   draining_.store(true);
-  registry_.ForEach([](const std::shared_ptr<WsConnection>& connection) { connection->Drain(); });
+  const GatewayConfig& config = config_;
+  OnEverySession([&config](ChatSession& session) { session.Drain(DrainRetryAfterMs(config)); },
+                 config_.drain_timeout);
   bool drained = registry_.WaitUntilEmpty(absl::Now() + config_.drain_timeout);
   if (!drained) {
-    log->info("drain timeout passed; closing sessions={}", registry_.size());
-    registry_.ForEach([](const std::shared_ptr<WsConnection>& connection) {
-      connection->Close(boost::beast::websocket::close_code::going_away);
-    });
+    log->info("drain timeout passed; interrupting connections={}", registry_.size());
+    OnEverySession([](ChatSession& session) { session.Interrupt(); }, absl::Seconds(5));
     // Closing handshakes are bounded by the handshake timeout.
-    registry_.WaitUntilEmpty(absl::Now() + config_.handshake_timeout + absl::Seconds(1));
+    if (!registry_.WaitUntilEmpty(absl::Now() + config_.handshake_timeout + absl::Seconds(1))) {
+      registry_.ForEach([](const std::shared_ptr<WsConnection>& connection) {
+        connection->Close(boost::beast::websocket::close_code::going_away);
+      });
+      registry_.WaitUntilEmpty(absl::Now() + absl::Seconds(1));
+    }
   }
   for (auto& listener : listeners_) listener->Stop();
+  // Whatever the sessions hold that the store has not, then the store's own queue.
+  OnEverySession([](ChatSession& session) { session.Persist(); }, absl::Seconds(5));
+  if (absl::Status flushed = store_->Flush(absl::Seconds(10)); !flushed.ok()) {
+    log->error("store flush failed at exit: {}", flushed.message());
+  }
+  log->info("drained sessions={} store={}", sessions_.size(), store_description());
   io_.stop();
   for (auto& thread : threads_) thread.join();
   threads_.clear();

@@ -20,6 +20,8 @@
 #include "gateway/limits/identity_limits.h"
 #include "gateway/listener.h"
 #include "gateway/llm_client.h"
+#include "gateway/session_table.h"
+#include "gateway/store/session_store.h"
 #include "gateway/tls_context_source.h"
 
 namespace streamgate::gateway {
@@ -39,14 +41,24 @@ class GatewayServer {
   // SIGHUP: re-reads key files and certificates, then closes the connections whose
   // credential is gone (close 4001). A file that fails to load keeps the old one in force.
   void Reload();
-  // SIGTERM: refuse upgrades, let replies finish for --drain-timeout, close the rest.
-  // Returns whether everything drained in time.
+  // SIGTERM: refuse upgrades; every session says going_away and closes its connection with
+  // 1012 once its replies end, or at --drain-timeout after an `interrupted` error; then
+  // everything is flushed to the store (the next process resumes from it). Returns whether
+  // every reply ended in time.
   bool Drain(int signo);
+  // Where sessions are kept, for the "listening" line.
+  std::string store_description() const;
 
  private:
   explicit GatewayServer(const GatewayConfig& config);
 
+  // Runs `fn` on every session's strand and waits (at most `timeout`) until all have run.
+  bool OnEverySession(const std::function<void(ChatSession&)>& fn, absl::Duration timeout);
+
   const GatewayConfig config_;
+  // Outlives every session (their writes go to it until they are destroyed).
+  std::unique_ptr<SessionStore> store_;
+  std::string store_path_;
   std::unique_ptr<Authenticator> auth_;
   AnonymousPrincipals anonymous_;
   std::unique_ptr<OriginPolicy> origins_;
@@ -59,6 +71,8 @@ class GatewayServer {
   std::atomic<bool> draining_{false};
   GatewayServices services_;
   boost::asio::io_context io_;
+  // After io_: sessions hold timers of io_, so they go first.
+  SessionTable sessions_;
   std::unique_ptr<Heartbeat> heartbeat_;
   std::vector<std::shared_ptr<Listener>> listeners_;
   std::vector<std::thread> threads_;

@@ -14,6 +14,8 @@ class OriginPolicy;
 class AddressAdmission;
 class IdentityLimits;
 class TlsContextSource;
+class SessionTable;
+class SessionStore;
 
 // The process-wide services every connection uses. Built and owned by main, which keeps
 // them alive until every connection is gone; connections hold a reference (one pointer per
@@ -30,6 +32,8 @@ struct GatewayServices {
   AddressAdmission* addresses = nullptr;
   IdentityLimits* identities = nullptr;
   const TlsContextSource* tls = nullptr;  // null without --tls-cert
+  SessionTable* sessions = nullptr;
+  SessionStore* store = nullptr;
 };
 
 }  // namespace streamgate::gateway

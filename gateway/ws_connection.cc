@@ -1,13 +1,13 @@
 #include "gateway/ws_connection.h"
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 
-#include "absl/time/clock.h"
 #include "common/log.h"
-#include "gateway/auth/authenticator.h"
 #include "gateway/auth/upgrade_credentials.h"
 #include "gateway/connection_registry.h"
 #include "gateway/gateway_config.h"
@@ -39,6 +39,8 @@ common::SharedLogThrottle& FrameFloodLog() {
   return throttle;
 }
 
+using IoStrand = net::strand<net::io_context::executor_type>;
+
 }  // namespace
 
 WsConnection::WsConnection(TransportStream&& stream, const GatewayServices& services,
@@ -47,13 +49,20 @@ WsConnection::WsConnection(TransportStream&& stream, const GatewayServices& serv
       services_(services),
       principal_(std::move(principal)),
       lease_(std::move(lease)),
-      session_(services, this),
       opened_at_(std::chrono::steady_clock::now()) {}
 
 WsConnection::~WsConnection() { ReleaseSlot(); }
 
-size_t WsConnection::max_outbound() const {
-  return static_cast<size_t>(services_.config->max_outbound_bytes);
+uint64_t WsConnection::NextAttachId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool WsConnection::OnOwnStrand() {
+  // The listener gives every connection an io_context strand; asking it is a thread-local
+  // lookup, cheaper than a dispatch through the type-erased executor.
+  const auto* strand = ws_.get_executor().target<IoStrand>();
+  return strand != nullptr && strand->running_in_this_thread();
 }
 
 void WsConnection::ReleaseSlot() {
@@ -95,23 +104,28 @@ void WsConnection::OnAccept(beast::error_code ec) {
   }
   registered_ = true;
   services_.registry->Add(this, weak_from_this());
+  // The connection's own session, on its strand: every call between them is a plain call.
+  session_ = std::make_shared<ChatSession>(services_, ws_.get_executor(), principal_);
+  session_here_ = true;
+  session_->Open();
+  attach_id_ = NextAttachId();
   beast::error_code ignored;
   auto peer = ws_.next_layer().socket().remote_endpoint(ignored);
-  common::Logger("session")->info("session open session={} peer={}:{} identity={} tls={}", id(),
-                                  peer.address().to_string(), peer.port(), principal_->identity,
-                                  ws_.next_layer().is_tls());
+  common::Logger("session")->info("session open session={} peer={}:{} identity={} tls={}",
+                                  session_id(), peer.address().to_string(), peer.port(),
+                                  principal_->identity, ws_.next_layer().is_tls());
   Touch();
-  session_.Start();
+  session_->Attach(shared_from_this(), attach_id_);
   WatchCredential();
   MaybeRead();
   // A drain that began while this handshake was running must reach this connection too.
-  if (services_.draining->load()) Drain();
+  if (services_.draining->load()) session_->Drain(DrainRetryAfterMs(*services_.config));
 }
 
 void WsConnection::MaybeRead() {
-  if (reading_ || closing_) return;
-  // A client that does not read what it is sent gets nothing more read from it either.
-  if (session_.outbox().bytes() > max_outbound()) return;
+  // A client that does not read what it is sent gets nothing more read from it either; and
+  // nothing is read while a resume decides which session this connection serves.
+  if (reading_ || closing_ || read_paused_ || resuming_) return;
   reading_ = true;
   auto on_read =
       net::bind_allocator(UnrecycledAllocator<void>(),
@@ -145,7 +159,7 @@ void WsConnection::OnRead(beast::error_code ec, size_t bytes) {
   message_bytes_ += bytes;
   message_.resize(message_bytes_);
   if (message_bytes_ > static_cast<size_t>(services_.config->max_message_bytes)) {
-    common::Logger("session")->info("message too big session={} limit={}", id(),
+    common::Logger("session")->info("message too big session={} limit={}", session_id(),
                                     services_.config->max_message_bytes);
     ReleaseMessage();
     // Beast's close discards the rest of the message while it waits for the client's close.
@@ -172,91 +186,11 @@ bool WsConnection::CountFrame() {
   uint64_t suppressed = 0;
   if (FrameFloodLog().Admit(&suppressed)) {
     common::Logger("session")->warn(
-        "frame rate exceeded session={} identity={} limit_per_second={} repeated={}", id(),
-        principal_->identity, rate, suppressed);
+        "frame rate exceeded session={} identity={} limit_per_second={} repeated={}",
+        session_id(), principal_->identity, rate, suppressed);
   }
   DoClose(CloseReason(websocket::close_code::policy_error, "rate limit"));
   return false;
-}
-
-void WsConnection::HandleMessage(std::string_view message) {
-  if (!CountFrame()) return;
-  if (ws_.got_text()) return session_.HandleText(message);
-  session_.HandleBinary(message.size());
-}
-
-// --- credentials that expire ---
-
-void WsConnection::WatchCredential() {
-  if (principal_->expires == absl::InfiniteFuture()) return;
-  if (!credential_) credential_ = std::make_unique<CredentialWatch>(ws_.get_executor());
-  uint64_t generation = ++credential_->generation;
-  absl::Time when =
-      credential_->expired ? principal_->expires + services_.auth->leeway() : principal_->expires;
-  // Rounded up, so the wait never ends before `when`.
-  credential_->timer.expires_after(
-      absl::ToChronoMilliseconds(std::max(absl::ZeroDuration(), when - absl::Now())) +
-      std::chrono::milliseconds(1));
-  credential_->timer.async_wait([self = shared_from_this(), generation](beast::error_code ec) {
-    if (!ec) self->OnCredentialTimer(generation);
-  });
-}
-
-void WsConnection::OnCredentialTimer(uint64_t generation) {
-  if (generation != credential_->generation || closing_) return;
-  // The timer runs on the steady clock, exp is wall time: a wake-up a moment early waits for
-  // the rest, so that "expired" is never said of a token the verifier still takes as valid.
-  absl::Time due = credential_->expired ? principal_->expires + services_.auth->leeway()
-                                        : principal_->expires;
-  if (absl::Now() < due) return WatchCredential();
-  if (!credential_->expired) {
-    common::Logger("session")->info("credential expired session={} identity={}", id(),
-                                    principal_->identity);
-    credential_->expired = true;
-    session_.SendError(ClientError::kTokenExpired);
-    return WatchCredential();
-  }
-  common::Logger("session")->info("closing session={} reason=credential_expired", id());
-  DoClose(CloseReason(kCloseUnauthorized, "token expired"));
-}
-
-void WsConnection::OnAuthenticate(std::string token) {
-  auto log = common::Logger("session");
-  if (principal_->expires == absl::InfiniteFuture() || services_.auth->mode() != AuthMode::kJwt) {
-    log->info(
-        "bad client message session={} code=invalid_message detail=\"authenticate "
-        "without a JWT connection\"",
-        id());
-    return session_.SendError(ClientError::kInvalidMessage);
-  }
-  absl::Time now = absl::Now();
-  Authenticator::Outcome outcome = services_.auth->Authenticate(token, now);
-  // The verifier accepts a token up to its leeway past exp; a renewal must not be one that
-  // has already expired, or it would only restart the countdown it is meant to end.
-  std::string_view refusal = outcome.principal == nullptr ? std::string_view(outcome.reason)
-                             : outcome.principal->identity != principal_->identity
-                                 ? "another identity"
-                             : outcome.principal->expires <= now ? "the token has expired"
-                                                                 : "";
-  if (!refusal.empty()) {
-    log->info("authenticate refused session={} reason=\"{}\"", id(), refusal);
-    return session_.SendError(ClientError::kUnauthenticated);
-  }
-  principal_ = std::move(outcome.principal);
-  if (credential_) credential_->expired = false;
-  log->info("authenticated session={} identity={}", id(), principal_->identity);
-  int64_t expires_in_ms = absl::ToInt64Milliseconds(principal_->expires - absl::Now());
-  session_.Send([&](uint64_t seq) { return EncodeAuthenticated(id(), seq, expires_in_ms); });
-  WatchCredential();
-}
-
-void WsConnection::Revalidate() {
-  net::post(ws_.get_executor(), [self = shared_from_this()] {
-    if (self->closing_ || self->services_.auth->StillValid(*self->principal_)) return;
-    common::Logger("session")->info("closing session={} reason=credential_revoked identity={}",
-                                    self->id(), self->principal_->identity);
-    self->DoClose(CloseReason(kCloseUnauthorized, "credential revoked"));
-  });
 }
 
 // --- heartbeats ---
@@ -276,29 +210,73 @@ void WsConnection::OnHeartbeat() {
   }
 }
 
-// --- writes ---
+// --- ChatSession::Peer (called on the session's strand) ---
 
-void WsConnection::OnFramesQueued() {
-  if (session_.outbox().bytes() > max_outbound()) session_.PauseReply();
-  if (!session_.outbox().writing()) DoWrite();
+void WsConnection::Deliver(uint64_t attach_id, ReplayLog::Frame frame) {
+  if (OnOwnStrand()) return OnDeliver(attach_id, std::move(frame));
+  net::dispatch(ws_.get_executor(),
+                [self = shared_from_this(), attach_id, frame = std::move(frame)]() mutable {
+                  self->OnDeliver(attach_id, std::move(frame));
+                });
 }
 
-void WsConnection::DoWrite() {
+void WsConnection::PauseReading(bool paused) {
+  auto apply = [self = shared_from_this(), paused] {
+    self->read_paused_ = paused;
+    if (!paused) self->MaybeRead();
+  };
+  if (OnOwnStrand()) return apply();
+  net::dispatch(ws_.get_executor(), std::move(apply));
+}
+
+void WsConnection::CloseConnection(uint16_t code, std::string reason) {
+  auto close = [self = shared_from_this(), code, reason = std::move(reason)] {
+    // The session has let go of this connection already; nothing more comes from it.
+    self->detached_by_session_ = self->attach_id_;
+    self->DoClose(CloseReason(static_cast<websocket::close_code>(code), reason));
+  };
+  if (OnOwnStrand()) return close();
+  net::dispatch(ws_.get_executor(), std::move(close));
+}
+
+// --- writes ---
+
+void WsConnection::OnDeliver(uint64_t attach_id, ReplayLog::Frame frame) {
+  // A frame of the fresh session a resume just left behind is of no use any more.
+  if (attach_id != attach_id_ || torn_down_) return;
+  if (writing_) {
+    // The session hands one frame at a time; the other one in flight is the left session's.
+    queued_ = std::make_unique<Queued>(Queued{std::move(frame), attach_id});
+    return;
+  }
+  DoWrite(std::move(frame), attach_id);
+}
+
+void WsConnection::DoWrite(ReplayLog::Frame frame, uint64_t attach_id) {
+  writing_ = true;
+  in_flight_ = std::move(frame);
+  in_flight_attach_ = attach_id;
   ws_.text(true);
-  ws_.async_write(net::buffer(session_.outbox().StartWrite()),
+  ws_.async_write(net::buffer(*in_flight_.text),
                   beast::bind_front_handler(&WsConnection::OnWrite, shared_from_this()));
 }
 
 void WsConnection::OnWrite(beast::error_code ec, size_t /*bytes*/) {
-  Outbox& outbox = session_.outbox();
-  outbox.FinishWrite();
+  writing_ = false;
+  in_flight_.text.reset();
   if (ec) {
-    outbox.Clear();
+    queued_.reset();
     return Teardown(IsOrdinaryEnd(ec) ? "client_closed" : "write_error:" + ec.message());
   }
   Touch();  // the peer is reading: it is alive
-  if (outbox.bytes() <= max_outbound() / 2) session_.ResumeReply();
-  if (outbox.has_queued()) return DoWrite();
+  if (in_flight_attach_ == attach_id_ && attach_id_ != detached_by_session_) {
+    WithSession([attach_id = attach_id_](ChatSession& session) { session.OnDelivered(attach_id); });
+  }
+  if (writing_) return;  // the session delivered its next frame at once
+  if (queued_) {
+    auto queued = std::move(queued_);
+    return DoWrite(std::move(queued->frame), queued->attach_id);
+  }
   if (close_when_flushed_) {
     CloseReason reason = *close_when_flushed_;
     close_when_flushed_.reset();
@@ -310,29 +288,16 @@ void WsConnection::OnWrite(beast::error_code ec, size_t /*bytes*/) {
 
 // --- closing ---
 
-void WsConnection::OnReplyEnded() {
-  if (draining_ && !closing_) DoClose(CloseReason(websocket::close_code::going_away));
-}
-
 void WsConnection::Close(CloseReason reason) {
   net::dispatch(ws_.get_executor(), [self = shared_from_this(), reason] { self->DoClose(reason); });
-}
-
-void WsConnection::Drain() {
-  net::dispatch(ws_.get_executor(), [self = shared_from_this()] {
-    self->draining_ = true;
-    if (!self->session_.replying()) {
-      self->DoClose(CloseReason(websocket::close_code::going_away));
-    }
-  });
 }
 
 void WsConnection::DoClose(CloseReason reason) {
   if (closing_ || torn_down_) return;
   closing_ = true;
-  session_.CancelReply();
-  // What is queued (a final stream_end, an error) still goes out before the close frame.
-  if (session_.outbox().writing()) {
+  // What is being written (a final stream_end, an error) still goes out before the close
+  // frame.
+  if (writing_ || queued_) {
     close_when_flushed_ = std::make_unique<CloseReason>(reason);
     return;
   }
@@ -359,9 +324,11 @@ void WsConnection::Teardown(std::string_view reason) {
   if (torn_down_) return;
   torn_down_ = true;
   closing_ = true;
-  // A reply nobody will read must cost nothing: cancel it (and through llm-service, the
-  // upstream request).
-  session_.CancelReply();
+  // The session stays (for --resume-window) with its replies running into its log; it only
+  // needs to know nobody reads them here any more.
+  if (session_ && attach_id_ != detached_by_session_) {
+    WithSession([attach_id = attach_id_](ChatSession& session) { session.Detach(attach_id); });
+  }
   if (credential_) credential_->timer.cancel();
   // The connection is gone even if pending handlers still hold this object for a moment.
   // (Released before the log line, which tests and operators read as "slot free".)
@@ -369,8 +336,10 @@ void WsConnection::Teardown(std::string_view reason) {
   lease_ = IdentityLimits::Lease();
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - opened_at_);
-  common::Logger("session")->info("session close session={} reason={} ms={}", id(), reason,
-                                  elapsed.count());
+  common::Logger("session")->info("connection close session={} reason={} ms={}", session_id(),
+                                  reason, elapsed.count());
+  // The session is held by the table; this connection lets go of it.
+  if (!resuming_) session_.reset();
 }
 
 }  // namespace streamgate::gateway

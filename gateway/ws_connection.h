@@ -7,7 +7,9 @@
 #include <boost/beast/websocket.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/log_throttle.h"
@@ -17,21 +19,26 @@
 #include "gateway/chat_session.h"
 #include "gateway/gateway_services.h"
 #include "gateway/limits/identity_limits.h"
+#include "gateway/store/session_store.h"
 
 namespace streamgate::gateway {
 
 using common::TransportStream;
 
-// One WebSocket connection on /ws: the transport under a ChatSession. It owns the stream
-// (plain or TLS), the read loop and its buffers, the writes (one in flight, frames taken
-// from the session's outbox, bounded by --max-outbound-bytes), heartbeats, the frame rate
-// limit, the credential the connection was opened with (a JWT's expiry and renewal, a
-// revoked key) and every close: code, reason and teardown. The session is a member.
+// One WebSocket connection on /ws: the transport of the ChatSession attached to it. It owns
+// the stream (plain or TLS), the read loop and its buffers, the one write in flight (frames
+// come from the session, one at a time), heartbeats, the frame rate limit, the credential
+// the connection was opened with (a JWT's expiry and renewal, a revoked key), the first
+// frame's `resume`, and every close: code, reason and teardown.
 //
-// Kept alive by its pending Beast operations, timers and posted gRPC events; the registry
-// holds it weakly. Every member is touched only on the connection's strand (the socket's
-// executor); the public methods other than the constructor post there first.
-class WsConnection : public std::enable_shared_from_this<WsConnection>, private ChatSession::Link {
+// A connection starts with a fresh session of its own (on the same strand); a `resume`
+// exchanges it for the session it names, which may live on another strand: the two then
+// talk through dispatches (ChatSession::Peer one way, ChatSession's methods the other).
+//
+// Kept alive by its pending Beast operations, timers and posted events; the registry holds
+// it weakly, its session strongly while attached. Every member is touched only on the
+// connection's strand (the socket's executor); public methods post there first.
+class WsConnection : public std::enable_shared_from_this<WsConnection>, public ChatSession::Peer {
  public:
   using UpgradeRequest = boost::beast::http::request<boost::beast::http::string_body>;
   using CloseReason = boost::beast::websocket::close_reason;
@@ -42,15 +49,13 @@ class WsConnection : public std::enable_shared_from_this<WsConnection>, private 
   // `stream`'s executor must be a strand; a registry slot must already be reserved.
   WsConnection(TransportStream&& stream, const GatewayServices& services,
                std::shared_ptr<const Principal> principal, IdentityLimits::Lease lease);
-  ~WsConnection();
+  ~WsConnection() override;
 
   // Completes the WebSocket handshake for `upgrade` and starts the session. With
   // `echo_subprotocol` the response selects streamgate.v1 (which the client offered).
   void Run(UpgradeRequest upgrade, bool echo_subprotocol);
-  // Any thread: flushes what is queued and closes with `reason`, cancelling any reply.
+  // Any thread: flushes what is queued and closes with `reason`.
   void Close(CloseReason reason);
-  // Any thread: closes with 1001 once the active reply (if any) has ended.
-  void Drain();
   // Any thread, once per ping interval (gateway/heartbeat.h): drops the connection if it
   // has been idle too long, else pings the client.
   void Heartbeat();
@@ -58,37 +63,48 @@ class WsConnection : public std::enable_shared_from_this<WsConnection>, private 
   // key this connection was opened with is gone.
   void Revalidate();
 
-  const std::string& id() const { return session_.id(); }
+  // ChatSession::Peer: called on the session's strand.
+  void Deliver(uint64_t attach_id, ReplayLog::Frame frame) override;
+  void PauseReading(bool paused) override;
+  void CloseConnection(uint16_t code, std::string reason) override;
 
  private:
   void OnAccept(boost::beast::error_code ec);
   void MaybeRead();
   void OnRead(boost::beast::error_code ec, size_t bytes);
   void HandleMessage(std::string_view message);
+  void HandleText(std::string_view frame);
   void ReleaseMessage();
   // One client frame (a message or a control frame) against --limit-frames-per-second;
   // false when over it (the connection is then closing with 1008).
   bool CountFrame();
+  void LogBadMessage(std::string_view code, std::string_view detail);
+  // Sends `error` through whichever session is attached.
+  void SendError(ClientError error);
+
+  // `resume` as the first frame: find the session (here, or in the store after a restart),
+  // ask it to take this connection, and on success leave the fresh session behind.
+  void StartResume(ClientMessage message);
+  void OnStoredSession(ClientMessage message, std::optional<SessionSnapshot> snapshot);
+  void ResumeWith(std::shared_ptr<ChatSession> target, ClientMessage message);
+  void OnResumed(std::shared_ptr<ChatSession> target, uint64_t attach_id,
+                 ChatSession::ResumeResult result);
 
   // The credential's expiry: token_expired at its exp, a close after the leeway.
   void WatchCredential();
   void OnCredentialTimer(uint64_t generation);
+  void OnAuthenticate(std::string token);
 
   void OnHeartbeat();
   void Touch() { last_activity_ = std::chrono::steady_clock::now(); }
 
-  // ChatSession::Link
-  void OnFramesQueued() override;
-  void OnReplyEnded() override;
-  void OnAuthenticate(std::string token) override;
-  bool open() const override { return !closing_; }
-  boost::asio::any_io_executor executor() override { return ws_.get_executor(); }
-  std::weak_ptr<ChatSession> handle() override {
-    return std::shared_ptr<ChatSession>(shared_from_this(), &session_);
-  }
-  IdentityLimits::Lease& lease() override { return lease_; }
+  // Runs `fn` on the attached session's strand: inline when it is this one.
+  void WithSession(std::function<void(ChatSession&)> fn);
+  bool OnOwnStrand();
+  std::string_view session_id() const;
 
-  void DoWrite();
+  void OnDeliver(uint64_t attach_id, ReplayLog::Frame frame);
+  void DoWrite(ReplayLog::Frame frame, uint64_t attach_id);
   void OnWrite(boost::beast::error_code ec, size_t bytes);
   void DoClose(CloseReason reason);
   void SendClose(const CloseReason& reason);
@@ -98,7 +114,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection>, private 
   void Teardown(std::string_view reason);
   // Gives the registry slot back, once: at teardown or, failing that, destruction.
   void ReleaseSlot();
-  size_t max_outbound() const;
+  static uint64_t NextAttachId();
 
   // Only for credentials that expire (JWTs): most connections never allocate it.
   struct CredentialWatch {
@@ -107,14 +123,24 @@ class WsConnection : public std::enable_shared_from_this<WsConnection>, private 
     uint64_t generation = 0;  // a renewal voids the timer's pending wait
     bool expired = false;     // token_expired was sent; the leeway runs
   };
+  // A frame the session delivered while the previous one (of the session this connection
+  // just left) was still being written.
+  struct Queued {
+    ReplayLog::Frame frame;
+    uint64_t attach_id;
+  };
 
   // Without permessage-deflate, which is never negotiated here: leaner per connection.
   boost::beast::websocket::stream<TransportStream, /*deflateSupported=*/false> ws_;
   const GatewayServices& services_;
   std::shared_ptr<const Principal> principal_;
   IdentityLimits::Lease lease_;
-  // After lease_, which it points to.
-  ChatSession session_;
+  std::shared_ptr<ChatSession> session_;
+  uint64_t attach_id_ = 0;
+  // The session closed this attachment itself (a take-over, a drain): it needs no Detach.
+  uint64_t detached_by_session_ = 0;
+  uint64_t in_flight_attach_ = 0;  // whose frame is being written
+  ReplayLog::Frame in_flight_;     // its text must live until the write is done
   const std::chrono::steady_clock::time_point opened_at_;
   // Idle connections wait for their next message with only this small buffer; a message
   // that does not fit continues in message_, which holds no memory between messages.
@@ -124,14 +150,21 @@ class WsConnection : public std::enable_shared_from_this<WsConnection>, private 
   size_t message_bytes_ = 0;  // of message_, what has been read (the rest is read room)
   std::chrono::steady_clock::time_point last_activity_;
   common::TokenBucket frames_;
+  // A client repeating a bad frame gets an error each time but one log line per window.
+  common::LogThrottle bad_message_log_;
   std::unique_ptr<CloseReason> close_when_flushed_;
+  std::unique_ptr<Queued> queued_;
   std::unique_ptr<CredentialWatch> credential_;
+  bool session_here_ = false;  // session_ runs on this connection's strand
   bool reading_ = false;
+  bool writing_ = false;
+  bool read_paused_ = false;  // the session's queue is over its bound
+  bool resuming_ = false;     // a resume is being decided: nothing more is read meanwhile
+  bool first_message_ = true;
   bool ping_in_flight_ = false;
   bool registered_ = false;
   bool slot_released_ = false;
-  bool draining_ = false;  // close once the active reply ends
-  bool closing_ = false;   // no new reads or frames; close pending or done
+  bool closing_ = false;  // no new reads or frames; close pending or done
   bool torn_down_ = false;
 };
 

@@ -28,22 +28,34 @@ size_t IdentityLimits::tracked() const {
   return entries_.size();
 }
 
-IdentityLimits::Lease IdentityLimits::TryOpen(const std::string& identity) {
-  absl::MutexLock lock(&mu_);
+IdentityLimits::Entry* IdentityLimits::EntryLocked(const std::string& identity) {
   auto& slot = entries_[identity];
   if (slot == nullptr) {
     slot = std::make_unique<Entry>();
     slot->identity = identity;
   }
-  if (rules_.connections > 0 && slot->connections >= rules_.connections) return Lease();
-  ++slot->connections;
-  Entry* entry = slot.get();
+  return slot.get();
+}
+
+IdentityLimits::Lease IdentityLimits::TryOpen(const std::string& identity) {
+  absl::MutexLock lock(&mu_);
+  Entry* entry = EntryLocked(identity);
+  if (rules_.connections > 0 && entry->connections >= rules_.connections) return Lease();
+  ++entry->connections;
   if (entries_.size() >= sweep_at_) SweepLocked();
   return Lease(this, entry);
 }
 
+IdentityLimits::Account IdentityLimits::Join(const std::string& identity) {
+  absl::MutexLock lock(&mu_);
+  Entry* entry = EntryLocked(identity);
+  ++entry->accounts;
+  if (entries_.size() >= sweep_at_) SweepLocked();
+  return Account(this, entry);
+}
+
 bool IdentityLimits::IdleLocked(Entry* entry) {
-  if (entry->connections > 0) return false;
+  if (entry->connections > 0 || entry->accounts > 0) return false;
   absl::MutexLock lock(&entry->mu);
   auto now = Clock::now();
   return entry->active_replies == 0 && messages_rule_.IsFull(entry->messages, now) &&
@@ -64,6 +76,12 @@ void IdentityLimits::SweepLocked() {
 void IdentityLimits::Close(Entry* entry) {
   absl::MutexLock lock(&mu_);
   --entry->connections;
+  if (IdleLocked(entry)) entries_.erase(entry->identity);
+}
+
+void IdentityLimits::Leave(Entry* entry) {
+  absl::MutexLock lock(&mu_);
+  --entry->accounts;
   if (IdleLocked(entry)) entries_.erase(entry->identity);
 }
 
@@ -101,11 +119,33 @@ void IdentityLimits::Lease::Release() {
   limits_->Close(std::exchange(entry_, nullptr));
 }
 
-std::optional<LimitRejection> IdentityLimits::Lease::TryStartReply(uint64_t reserve_tokens,
-                                                                   ReplyPermit* permit,
-                                                                   Clock::time_point now) {
-  // A connection that closed has given its lease back; it starts nothing more.
-  if (entry_ == nullptr) return LimitRejection{"connections", std::chrono::milliseconds(0)};
+// --- Account ---
+
+IdentityLimits::Account::Account(Account&& other) noexcept
+    : limits_(std::exchange(other.limits_, nullptr)),
+      entry_(std::exchange(other.entry_, nullptr)) {}
+
+IdentityLimits::Account& IdentityLimits::Account::operator=(Account&& other) noexcept {
+  if (this != &other) {
+    Release();
+    limits_ = std::exchange(other.limits_, nullptr);
+    entry_ = std::exchange(other.entry_, nullptr);
+  }
+  return *this;
+}
+
+IdentityLimits::Account::~Account() { Release(); }
+
+void IdentityLimits::Account::Release() {
+  if (entry_ == nullptr) return;
+  limits_->Leave(std::exchange(entry_, nullptr));
+}
+
+std::optional<LimitRejection> IdentityLimits::Account::TryStartReply(uint64_t reserve_tokens,
+                                                                      ReplyPermit* permit,
+                                                                      Clock::time_point now) {
+  // A closed session has given its account back; it starts nothing more.
+  if (entry_ == nullptr) return LimitRejection{"closed", std::chrono::milliseconds(0)};
   const IdentityLimitRules& rules = limits_->rules_;
   absl::MutexLock lock(&entry_->mu);
   if (rules.concurrent_replies > 0 && entry_->active_replies >= rules.concurrent_replies) {

@@ -37,7 +37,7 @@ struct LimitRejection {
 // its max_tokens before it starts and gives back the difference when its usage is known,
 // so concurrent replies can never together overshoot the limit.
 //
-// An identity's entry lives while it has connections or replies, and afterwards until its
+// An identity's entry lives while it has connections, sessions or replies, and afterwards until its
 // buckets are full again (so reconnecting does not reset a limit); such idle entries are
 // swept when the table has doubled since the last sweep. Owned by main; thread-safe: the
 // table lock is taken when a connection opens or closes, an entry's own lock once per
@@ -50,14 +50,34 @@ class IdentityLimits {
 
   class ReplyPermit;
 
-  // One connection's hold on its identity's entry. Move-only; gives the connection back
-  // when destroyed.
+  // One connection's hold on its identity's entry: counts against rules.connections.
+  // Move-only; gives the connection back when destroyed.
   class Lease {
    public:
     Lease() = default;
     Lease(Lease&& other) noexcept;
     Lease& operator=(Lease&& other) noexcept;
     ~Lease();
+
+    bool valid() const { return entry_ != nullptr; }
+
+   private:
+    friend class IdentityLimits;
+    Lease(IdentityLimits* limits, Entry* entry) : limits_(limits), entry_(entry) {}
+    void Release();
+
+    IdentityLimits* limits_ = nullptr;
+    Entry* entry_ = nullptr;
+  };
+
+  // One session's hold on its identity's entry, for its replies (a session outlives its
+  // connections, and its replies count while it is detached). Move-only.
+  class Account {
+   public:
+    Account() = default;
+    Account(Account&& other) noexcept;
+    Account& operator=(Account&& other) noexcept;
+    ~Account();
 
     bool valid() const { return entry_ != nullptr; }
     // A user message that would start a reply reserving `reserve_tokens`: takes one
@@ -67,7 +87,7 @@ class IdentityLimits {
 
    private:
     friend class IdentityLimits;
-    Lease(IdentityLimits* limits, Entry* entry) : limits_(limits), entry_(entry) {}
+    Account(IdentityLimits* limits, Entry* entry) : limits_(limits), entry_(entry) {}
     void Release();
 
     IdentityLimits* limits_ = nullptr;
@@ -88,7 +108,7 @@ class IdentityLimits {
     uint64_t reserved_tokens() const { return reserved_; }
 
    private:
-    friend class Lease;
+    friend class Account;
     IdentityLimits* limits_ = nullptr;
     Entry* entry_ = nullptr;
     uint64_t reserved_ = 0;
@@ -100,6 +120,8 @@ class IdentityLimits {
   // A lease for a new connection of `identity`; an invalid lease when the identity holds
   // rules.connections already.
   Lease TryOpen(const std::string& identity);
+  // The account a session of `identity` starts its replies through.
+  Account Join(const std::string& identity);
 
   const IdentityLimitRules& rules() const { return rules_; }
   size_t tracked() const;
@@ -108,6 +130,7 @@ class IdentityLimits {
   struct Entry {
     std::string identity;
     int64_t connections = 0;  // guarded by IdentityLimits::mu_
+    int64_t accounts = 0;     // guarded by IdentityLimits::mu_
     absl::Mutex mu;
     int64_t active_replies ABSL_GUARDED_BY(mu) = 0;
     common::TokenBucket messages ABSL_GUARDED_BY(mu);
@@ -115,6 +138,8 @@ class IdentityLimits {
   };
 
   void Close(Entry* entry);
+  void Leave(Entry* entry);
+  Entry* EntryLocked(const std::string& identity) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EndReply(Entry* entry, uint64_t reserved, std::optional<uint64_t> used,
                 Clock::time_point now);
   bool IdleLocked(Entry* entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -46,7 +46,8 @@ class ClaudeGatewayE2e : public ClaudeE2eTest {
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(Start());
     gateway_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{GatewayBinary(), "--port=0", "--llm-service=" + llm_->target()});
+        std::vector<std::string>{GatewayBinary(), "--port=0", "--llm-service=" + llm_->target(),
+                                 "--store=memory", "--resume-window=1s"});
     gateway_port_ = WaitForListeningPort(*gateway_, 10s);
     ASSERT_GT(gateway_port_, 0);
   }
@@ -119,7 +120,9 @@ TEST_F(ClaudeGatewayE2e, UpstreamFailuresReachTheBrowserAsErrorCodesWithoutTheKe
   }
 }
 
-TEST_F(ClaudeGatewayE2e, ClosingTheBrowserMidStreamClosesTheUpstreamConnection) {
+// A closed browser's reply waits for a resume; when the window (1 s here) passes, the
+// cancellation reaches the upstream connection.
+TEST_F(ClaudeGatewayE2e, ClosingTheBrowserMidStreamClosesTheUpstreamOnceTheResumeWindowPasses) {
   WsTestClient client;
   ASSERT_FALSE(Open(client).empty());
   ASSERT_TRUE(Send(client, "[fake:slow:20] [fake:long:500] leaving soon"));

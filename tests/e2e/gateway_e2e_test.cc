@@ -117,8 +117,10 @@ TEST(GatewayE2e, TwentyConcurrentSessionsGetOnlyTheirOwnReplies) {
   }
 }
 
-TEST(GatewayE2e, DisconnectMidStreamCancelsThatCallOnlyAndOthersFinish) {
-  StreamgatePair pair(LlmArgs({"--mock-chunk-delay-ms=20", "--mock-extra-words=40"}));
+// Without a resume window (the old behaviour) a disconnect cancels at once.
+TEST(GatewayE2e, DisconnectMidStreamWithoutResumeCancelsThatCallOnlyAndOthersFinish) {
+  StreamgatePair pair(
+      PairArgs({"--mock-chunk-delay-ms=20", "--mock-extra-words=40"}, {"--resume-window=0"}));
   ASSERT_TRUE(pair.ok());
   WsTestClient leaver, stayer;
   ASSERT_FALSE(Open(leaver, pair.gateway_port()).empty());
@@ -204,8 +206,11 @@ TEST(GatewayE2e, BothBinariesExitCleanlyOnSigterm) {
   auto gateway_status = pair.gateway().WaitForExit(15s);
   ASSERT_TRUE(gateway_status.has_value());
   EXPECT_TRUE(WIFEXITED(*gateway_status) && WEXITSTATUS(*gateway_status) == 0);
-  EXPECT_FALSE(client.ReadJson(2s).has_value());  // the session was closed
-  EXPECT_EQ(client.server_close_reason().code, 1001);
+  auto going_away = client.ReadJson(2s);
+  ASSERT_TRUE(going_away.has_value());
+  EXPECT_EQ((*going_away)["type"], "going_away");
+  EXPECT_FALSE(client.ReadJson(2s).has_value());  // the connection was closed
+  EXPECT_EQ(client.server_close_reason().code, 1012);
   pair.llm().Signal(SIGINT);
   auto llm_status = pair.llm().WaitForExit(15s);
   ASSERT_TRUE(llm_status.has_value());

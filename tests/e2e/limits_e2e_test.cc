@@ -93,7 +93,7 @@ TEST_F(LimitsE2e, ConnectionsPerIdentityBeyondTheLimitGet429) {
   EXPECT_EQ(c.handshake_status(), 429);
   EXPECT_TRUE(Connect(d, bob_));
   a.Close();
-  ASSERT_TRUE(pair_->gateway().WaitForLine(std::regex("session close"), 5s));
+  ASSERT_TRUE(pair_->gateway().WaitForLine(std::regex("connection close"), 5s));
   WsTestClient e;
   EXPECT_TRUE(Connect(e, alice_));
 }

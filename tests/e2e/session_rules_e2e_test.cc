@@ -137,7 +137,7 @@ TEST(SessionRulesE2e, OversizedFrameClosesThatConnectionWith1009Only) {
   ASSERT_TRUE(big.SendJson(UserMessage(std::string(2000, 'x'))));
   EXPECT_FALSE(big.ReadJson().has_value());
   // The session ends with the closing handshake, not at the idle timeout much later.
-  EXPECT_TRUE(pair.gateway().WaitForLine(std::regex("session close .*reason=server_closed"), 5s));
+  EXPECT_TRUE(pair.gateway().WaitForLine(std::regex("connection close .*reason=server_closed"), 5s));
   EXPECT_EQ(big.server_close_reason().code, 1009)
       << big.last_error().message() << "\n" << pair.gateway().OutputForDiagnostics();
   EXPECT_EQ(big.server_close_reason().reason, "message too big");
@@ -182,7 +182,7 @@ TEST(SessionRulesE2e, ConnectionCapRefusesWith503AndFreesSlotsOnClose) {
 
   size_t from = pair.gateway().LineCount();
   b.Close();
-  ASSERT_TRUE(pair.gateway().WaitForLine(std::regex("session close .*reason=client_closed"), 5s,
+  ASSERT_TRUE(pair.gateway().WaitForLine(std::regex("connection close .*reason=client_closed"), 5s,
                                          from));
   WsTestClient again;
   EXPECT_FALSE(Open(again, pair.gateway_port()).empty());
@@ -232,7 +232,7 @@ TEST(SessionRulesE2e, PeerThatNeverAnswersIsDropped) {
   ASSERT_FALSE(id.empty());
   // The client never reads again, so it answers no ping.
   EXPECT_TRUE(pair.gateway()
-                  .WaitForLine(std::regex("session close session=" + id + " reason=idle_timeout"),
+                  .WaitForLine(std::regex("connection close session=" + id + " reason=idle_timeout"),
                                10s)
                   .has_value())
       << pair.gateway().OutputForDiagnostics();
@@ -254,7 +254,7 @@ TEST(SessionRulesE2e, SlowReaderKeepsGatewayMemoryBoundedAndLosesNothing) {
   ASSERT_TRUE(client.SendJson(UserMessage("flood")));
   // Back pressure reaches the producer: the gateway pauses, then gRPC flow control fills
   // and the mock itself pauses.
-  ASSERT_TRUE(pair.gateway().WaitForLine(std::regex("reply paused session=" + id), 30s));
+  ASSERT_TRUE(pair.gateway().WaitForLine(std::regex("replies paused session=" + id), 30s));
   ASSERT_TRUE(pair.llm().WaitForLine(std::regex("mock paused"), 30s));
   long rss_full = pair.gateway().ResidentKb();
   EXPECT_LT(rss_full - rss_before, 16 * 1024) << "gateway grew by " << rss_full - rss_before
@@ -274,17 +274,23 @@ namespace {
 
 TEST(SessionRulesE2e, UnreadableClientIsDroppedAndItsReplyCancelled) {
   // A long fast reply to a client that never reads: the socket buffers fill, writes stop
-  // completing, and after the idle timeout the session is dropped and the call cancelled.
+  // completing, and after the idle timeout the connection is dropped; the session waits for
+  // a resume, and when its window passes the call is cancelled.
   StreamgatePair pair(PairArgs({"--mock-chunk-delay-ms=0", "--mock-extra-words=3000000"},
-                               {"--ping-interval=100ms", "--idle-timeout=1s"}));
+                               {"--ping-interval=100ms", "--idle-timeout=1s",
+                                "--resume-window=1s"}));
   ASSERT_TRUE(pair.ok());
   WsTestClient client;
   std::string id = Open(client, pair.gateway_port());
   ASSERT_FALSE(id.empty());
   ASSERT_TRUE(client.SendJson(UserMessage("never read")));
   EXPECT_TRUE(pair.gateway()
-                  .WaitForLine(std::regex("session close session=" + id + " reason=idle_timeout"),
+                  .WaitForLine(std::regex("connection close session=" + id + " reason=idle_timeout"),
                                30s)
+                  .has_value())
+      << pair.gateway().OutputForDiagnostics();
+  EXPECT_TRUE(pair.gateway()
+                  .WaitForLine(std::regex("session end session=" + id + " reason=resume_window"), 10s)
                   .has_value())
       << pair.gateway().OutputForDiagnostics();
   EXPECT_TRUE(pair.llm().WaitForLine(std::regex("call end .*status=CANCELLED"), 10s).has_value());

@@ -1,5 +1,7 @@
 #include "gateway/client_protocol.h"
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "gtest/gtest.h"
@@ -50,33 +52,40 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{R"({"type":"authenticate","token":""})", ClientError::kInvalidMessage},
         BadInput{R"({"type":"authenticate","token":7})", ClientError::kInvalidMessage},
         BadInput{R"({"type":"authenticate","token":")" + std::string(8 * 1024 + 1, 'a') + "\"}",
-                 ClientError::kInvalidMessage}));
+                 ClientError::kInvalidMessage},
+        BadInput{R"({"type":"user_message","content":"x","conversationId":""})",
+                 ClientError::kInvalidMessage},
+        BadInput{R"({"type":"user_message","content":"x","conversationId":"a b"})",
+                 ClientError::kInvalidMessage},
+        BadInput{R"({"type":"user_message","content":"x","conversationId":7})",
+                 ClientError::kInvalidMessage},
+        BadInput{R"({"type":"cancel","conversationId":")" + std::string(65, 'a') + "\"}",
+                 ClientError::kInvalidMessage},
+        BadInput{R"({"type":"resume","resumeToken":"t","lastSeq":1})",
+                 ClientError::kInvalidMessage},
+        BadInput{R"({"type":"resume","sessionId":"s","lastSeq":1})",
+                 ClientError::kInvalidMessage},
+        BadInput{R"({"type":"resume","sessionId":"s","resumeToken":"","lastSeq":1})",
+                 ClientError::kInvalidMessage},
+        BadInput{R"({"type":"resume","sessionId":"s","resumeToken":"t"})",
+                 ClientError::kInvalidMessage},
+        BadInput{R"({"type":"resume","sessionId":"s","resumeToken":"t","lastSeq":-1})",
+                 ClientError::kInvalidMessage},
+        BadInput{R"({"type":"resume","sessionId":"s","resumeToken":"t","lastSeq":"3"})",
+                 ClientError::kInvalidMessage},
+        BadInput{R"({"type":"resume","sessionId":"s","resumeToken":"t","lastSeq":1.5})",
+                 ClientError::kInvalidMessage},
+        BadInput{R"({"type":"resume","sessionId":7,"resumeToken":"t","lastSeq":1})",
+                 ClientError::kInvalidMessage},
+        BadInput{R"({"type":"ack"})", ClientError::kInvalidMessage},
+        BadInput{R"({"type":"ack","seq":-2})", ClientError::kInvalidMessage},
+        BadInput{R"({"type":"delete_conversation"})", ClientError::kInvalidMessage}));
 
 TEST(ClientProtocol, AcceptsAuthenticateWithItsToken) {
   auto parsed = ParseClientMessage(R"({"type":"authenticate","token":"a.b.c"})", kSession);
   ASSERT_TRUE(parsed.message.has_value());
   EXPECT_EQ(parsed.message->type, ClientMessage::Type::kAuthenticate);
   EXPECT_EQ(parsed.message->content, "a.b.c");
-}
-
-TEST(ClientProtocol, EncodesALimitErrorWithTheLimitAndRetryAfter) {
-  Json frame = Json::parse(EncodeLimitError(kSession, 9, "messages_per_minute", 1500));
-  EXPECT_EQ(frame["type"], "error");
-  EXPECT_EQ(frame["code"], "rate_limited");
-  EXPECT_EQ(frame["limit"], "messages_per_minute");
-  EXPECT_EQ(frame["retryAfterMs"], 1500);
-  EXPECT_EQ(frame["seq"], 9);
-  EXPECT_EQ(frame["sessionId"], kSession);
-  EXPECT_FALSE(frame["error"].get<std::string>().empty());
-}
-
-TEST(ClientProtocol, EncodesTokenExpiredAndAuthenticated) {
-  Json expired = Json::parse(EncodeError(kSession, 3, ClientError::kTokenExpired));
-  EXPECT_EQ(expired["code"], "token_expired");
-  Json renewed = Json::parse(EncodeAuthenticated(kSession, 4, 60000));
-  EXPECT_EQ(renewed["type"], "authenticated");
-  EXPECT_EQ(renewed["expiresInMs"], 60000);
-  EXPECT_EQ(renewed["seq"], 4);
 }
 
 TEST(ClientProtocol, AcceptsUserMessageWithOwnOrMissingSessionId) {
@@ -109,47 +118,72 @@ TEST(ClientProtocol, UnknownTypeDetailDoesNotEchoClientText) {
   EXPECT_EQ(result.detail.find("secret"), std::string::npos);
 }
 
-Json Parse(const std::string& frame) {
-  Json json = Json::parse(frame, nullptr, false);
-  EXPECT_FALSE(json.is_discarded()) << frame;
-  return json;
+TEST(ClientProtocol, AcceptsResumeWithItsFields) {
+  auto parsed = ParseClientMessage(
+      R"({"type":"resume","sessionId":"other-session","resumeToken":"tok_-9","lastSeq":17})",
+      kSession);
+  ASSERT_TRUE(parsed.message.has_value()) << parsed.detail;
+  EXPECT_EQ(parsed.message->type, ClientMessage::Type::kResume);
+  EXPECT_EQ(parsed.message->session_id, "other-session");  // a resume names another session
+  EXPECT_EQ(parsed.message->content, "tok_-9");
+  EXPECT_EQ(parsed.message->seq, 17u);
 }
 
-TEST(ClientProtocol, EncodesEveryServerFrameAsJsonWithSessionAndSeq) {
-  Usage usage{.input_tokens = 12, .output_tokens = 34};
-  std::vector<std::pair<std::string, std::string>> frames = {
-      {"connection_established", EncodeConnectionEstablished(kSession, 1)},
-      {"stream_start", EncodeStreamStart(kSession, 2, "req-1")},
-      {"stream_chunk", EncodeStreamChunk(kSession, 3, "a \"quoted\"\nline")},
-      {"stream_end", EncodeStreamEnd(kSession, 4, "req-1", "end_turn", usage)},
-      {"stream_end", EncodeStreamCancelled(kSession, 5, "req-1")},
-      {"error", EncodeError(kSession, 6, ClientError::kBusy)},
-  };
-  uint64_t seq = 1;
-  for (const auto& [type, frame] : frames) {
-    Json json = Parse(frame);
-    EXPECT_EQ(json["type"], type);
-    EXPECT_EQ(json["sessionId"], kSession);
-    EXPECT_EQ(json["seq"], seq++);
+TEST(ClientProtocol, ConversationIdDefaultsAndIsChecked) {
+  auto plain = ParseClientMessage(R"({"type":"user_message","content":"x"})", kSession);
+  ASSERT_TRUE(plain.message.has_value());
+  EXPECT_EQ(plain.message->conversation_id, "default");
+  auto named = ParseClientMessage(
+      R"({"type":"cancel","conversationId":"Trip_plans-2"})", kSession);
+  ASSERT_TRUE(named.message.has_value());
+  EXPECT_EQ(named.message->conversation_id, "Trip_plans-2");
+  auto longest = ParseClientMessage(
+      R"({"type":"get_history","conversationId":")" + std::string(64, 'a') + "\"}", kSession);
+  EXPECT_TRUE(longest.message.has_value());
+}
+
+TEST(ClientProtocol, ConversationIdRuleByteByByte) {
+  EXPECT_TRUE(IsValidConversationId("a"));
+  EXPECT_TRUE(IsValidConversationId("AZaz09_-"));
+  EXPECT_TRUE(IsValidConversationId(std::string(64, 'z')));
+  EXPECT_FALSE(IsValidConversationId(""));
+  EXPECT_FALSE(IsValidConversationId(std::string(65, 'z')));
+  for (char c : std::string(" ./:;@[]{}~\"\\\n\x7f\x80")) {
+    EXPECT_FALSE(IsValidConversationId(std::string("ab") + c)) << static_cast<int>(c);
   }
-  EXPECT_EQ(Parse(frames[2].second)["content"], "a \"quoted\"\nline");
-  Json end = Parse(frames[3].second);
-  EXPECT_EQ(end["requestId"], "req-1");
-  EXPECT_EQ(end["stopReason"], "end_turn");
-  EXPECT_EQ(end["usage"]["inputTokens"], 12);
-  EXPECT_EQ(end["usage"]["outputTokens"], 34);
-  EXPECT_FALSE(end.contains("cancelled"));
-  Json cancelled = Parse(frames[4].second);
-  EXPECT_EQ(cancelled["cancelled"], true);
-  EXPECT_EQ(cancelled["stopReason"], "cancelled");
-  Json error = Parse(frames[5].second);
-  EXPECT_EQ(error["code"], "busy");
-  EXPECT_FALSE(error["error"].get<std::string>().empty());
+}
+
+TEST(ClientProtocol, AcceptsAckHistoryListAndDelete) {
+  auto ack = ParseClientMessage(R"({"type":"ack","seq":5})", kSession);
+  ASSERT_TRUE(ack.message.has_value());
+  EXPECT_EQ(ack.message->type, ClientMessage::Type::kAck);
+  EXPECT_EQ(ack.message->seq, 5u);
+  auto list = ParseClientMessage(R"({"type":"list_conversations"})", kSession);
+  ASSERT_TRUE(list.message.has_value());
+  EXPECT_EQ(list.message->type, ClientMessage::Type::kListConversations);
+  auto history = ParseClientMessage(R"({"type":"get_history"})", kSession);
+  ASSERT_TRUE(history.message.has_value());
+  EXPECT_EQ(history.message->type, ClientMessage::Type::kGetHistory);
+  EXPECT_EQ(history.message->conversation_id, "default");
+  auto remove = ParseClientMessage(R"({"type":"delete_conversation","conversationId":"t1"})",
+                                   kSession);
+  ASSERT_TRUE(remove.message.has_value());
+  EXPECT_EQ(remove.message->type, ClientMessage::Type::kDeleteConversation);
+  EXPECT_EQ(remove.message->conversation_id, "t1");
+}
+
+TEST(ClientProtocol, ReadsTheFactsOfOurOwnFrames) {
+  auto facts = ReadFrameFacts(R"({"type":"stream_chunk","seq":3,"conversationId":"c1"})");
+  ASSERT_TRUE(facts.has_value());
+  EXPECT_EQ(facts->type, "stream_chunk");
+  EXPECT_EQ(facts->conversation, "c1");
+  EXPECT_FALSE(ReadFrameFacts("not json").has_value());
+  EXPECT_FALSE(ReadFrameFacts(R"({"seq":3})").has_value());
 }
 
 TEST(ClientProtocol, EveryErrorHasADistinctCodeAndText) {
   std::set<std::string_view> codes;
-  for (int e = 0; e <= static_cast<int>(ClientError::kUnauthenticated); ++e) {
+  for (int e = 0; e <= static_cast<int>(kLastClientError); ++e) {
     auto error = static_cast<ClientError>(e);
     EXPECT_TRUE(codes.insert(ErrorCodeName(error)).second) << ErrorCodeName(error);
     EXPECT_FALSE(ErrorText(error).empty());

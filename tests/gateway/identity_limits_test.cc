@@ -29,14 +29,15 @@ TEST(IdentityLimits, ZeroMeansNoLimit) {
   std::vector<IdentityLimits::Lease> leases;
   for (int i = 0; i < 100; ++i) leases.push_back(limits.TryOpen("x"));
   for (auto& lease : leases) ASSERT_TRUE(lease.valid());
+  auto account = limits.Join("x");
   std::vector<IdentityLimits::ReplyPermit> permits(100);
-  for (auto& permit : permits) EXPECT_FALSE(leases[0].TryStartReply(1000, &permit, kT0));
+  for (auto& permit : permits) EXPECT_FALSE(account.TryStartReply(1000, &permit, kT0));
 }
 
-TEST(IdentityLimits, ConcurrentRepliesAcrossConnectionsOfOneIdentity) {
+TEST(IdentityLimits, ConcurrentRepliesAcrossSessionsOfOneIdentity) {
   IdentityLimits limits({.concurrent_replies = 2});
-  auto a = limits.TryOpen("alice");
-  auto b = limits.TryOpen("alice");
+  auto a = limits.Join("alice");
+  auto b = limits.Join("alice");
   IdentityLimits::ReplyPermit p1, p2, p3;
   EXPECT_FALSE(a.TryStartReply(0, &p1, kT0));
   EXPECT_FALSE(b.TryStartReply(0, &p2, kT0));
@@ -50,7 +51,7 @@ TEST(IdentityLimits, ConcurrentRepliesAcrossConnectionsOfOneIdentity) {
 
 TEST(IdentityLimits, MessagesPerMinuteRefillAtTheRate) {
   IdentityLimits limits({.messages_per_minute = 3});
-  auto lease = limits.TryOpen("alice");
+  auto lease = limits.Join("alice");
   for (int i = 0; i < 3; ++i) {
     IdentityLimits::ReplyPermit permit;
     EXPECT_FALSE(lease.TryStartReply(0, &permit, kT0)) << i;
@@ -68,19 +69,19 @@ TEST(IdentityLimits, ReconnectingDoesNotResetALimit) {
   // Real time: whether an entry may be dropped is judged by the clock.
   IdentityLimits limits({.messages_per_minute = 1});
   {
-    auto lease = limits.TryOpen("alice");
+    auto lease = limits.Join("alice");
     IdentityLimits::ReplyPermit permit;
     EXPECT_FALSE(lease.TryStartReply(0, &permit));
     permit.End(0);
   }
-  auto again = limits.TryOpen("alice");
+  auto again = limits.Join("alice");
   IdentityLimits::ReplyPermit permit;
   EXPECT_TRUE(again.TryStartReply(0, &permit).has_value());
 }
 
 TEST(IdentityLimits, TokensAreReservedThenReconciled) {
   IdentityLimits limits({.tokens_per_minute = 1000});
-  auto lease = limits.TryOpen("alice");
+  auto lease = limits.Join("alice");
   IdentityLimits::ReplyPermit first, second, third;
   EXPECT_FALSE(lease.TryStartReply(600, &first, kT0));
   // 400 left: a second reservation of 600 must wait, whatever the first will use.
@@ -98,7 +99,7 @@ TEST(IdentityLimits, TokensAreReservedThenReconciled) {
 
 TEST(IdentityLimits, ATokenRefusalTakesNoMessage) {
   IdentityLimits limits({.messages_per_minute = 1, .tokens_per_minute = 10});
-  auto lease = limits.TryOpen("alice");
+  auto lease = limits.Join("alice");
   IdentityLimits::ReplyPermit permit;
   EXPECT_EQ(lease.TryStartReply(50, &permit, kT0)->limit, "tokens_per_minute");
   EXPECT_FALSE(lease.TryStartReply(5, &permit, kT0));
@@ -106,7 +107,7 @@ TEST(IdentityLimits, ATokenRefusalTakesNoMessage) {
 
 TEST(IdentityLimits, APermitDroppedWithoutEndKeepsItsReservation) {
   IdentityLimits limits({.concurrent_replies = 1, .tokens_per_minute = 100});
-  auto lease = limits.TryOpen("alice");
+  auto lease = limits.Join("alice");
   {
     IdentityLimits::ReplyPermit permit;
     EXPECT_FALSE(lease.TryStartReply(80, &permit, kT0));
@@ -119,7 +120,7 @@ TEST(IdentityLimits, APermitDroppedWithoutEndKeepsItsReservation) {
 
 TEST(IdentityLimits, ConcurrentReservationsNeverOvershoot) {
   IdentityLimits limits({.tokens_per_minute = 1000});
-  auto lease = limits.TryOpen("alice");
+  auto lease = limits.Join("alice");
   std::atomic<int> granted{0};
   std::vector<std::thread> threads;
   std::vector<IdentityLimits::ReplyPermit> permits(20);
@@ -135,10 +136,11 @@ TEST(IdentityLimits, ConcurrentReservationsNeverOvershoot) {
 TEST(IdentityLimits, IdleEntriesGoOnceTheirBucketsAreFull) {
   IdentityLimits limits({.connections = 5});
   { auto lease = limits.TryOpen("alice"); }
+  { auto account = limits.Join("alice"); }
   EXPECT_EQ(limits.tracked(), 0u);
   IdentityLimits with_rate({.messages_per_minute = 1});
   {
-    auto lease = with_rate.TryOpen("alice");
+    auto lease = with_rate.Join("alice");
     IdentityLimits::ReplyPermit permit;
     lease.TryStartReply(0, &permit);
     permit.End(0);

@@ -34,6 +34,11 @@ StreamgatePair::StreamgatePair(Options options) : options_(std::move(options)) {
   std::vector<std::string> argv = {GatewayBinary(), "--port=0",
                                    "--llm-service=127.0.0.1:" + std::to_string(llm_port_)};
   argv.insert(argv.end(), options_.gateway_args.begin(), options_.gateway_args.end());
+  // Never the developer's own state directory: a test that wants a file names one.
+  bool names_store = false;
+  for (const auto& arg : options_.gateway_args) names_store |= arg.rfind("--store", 0) == 0 &&
+                                                               arg.rfind("--store-", 0) != 0;
+  if (!names_store) argv.push_back("--store=memory");
   gateway_ = std::make_unique<ChildProcess>(argv);
   gateway_port_ = WaitForListeningPort(*gateway_, 10s);
 }

@@ -1,0 +1,410 @@
+// ChatSession: conversations, replies and the client's requests about them.
+#include <algorithm>
+
+#include "absl/time/clock.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "gateway/chat_session.h"
+#include "gateway/chat_session_state.h"
+#include "gateway/gateway_config.h"
+#include "gateway/llm_client.h"
+#include "gateway/store/session_store.h"
+
+namespace streamgate::gateway {
+
+namespace {
+
+using ErrorCode = boost::system::error_code;
+
+uint64_t QuarterOf(size_t bytes) { return (bytes + 3) / 4; }
+
+}  // namespace
+
+void ChatSession::SendError(ClientError error, bool ephemeral) {
+  if (ephemeral) return SendEphemeral([&](uint64_t seq) { return EncodeError(id_, seq, error); });
+  Send([&](uint64_t seq) { return EncodeError(id_, seq, error); });
+}
+
+ChatSession::ConversationState* ChatSession::FindConversation(std::string_view id) {
+  if (!conversations_) return nullptr;
+  for (auto& conversation : *conversations_) {
+    if (conversation->id == id) return conversation.get();
+  }
+  return nullptr;
+}
+
+ChatSession::ConversationState* ChatSession::ConversationFor(std::string_view id, bool create) {
+  if (ConversationState* found = FindConversation(id)) return found;
+  if (!create) return nullptr;
+  if (!conversations_) {
+    conversations_ = std::make_unique<std::vector<std::unique_ptr<ConversationState>>>();
+  }
+  if (conversations_->size() >= static_cast<size_t>(services_.config->max_conversations)) {
+    return nullptr;
+  }
+  conversations_->push_back(std::make_unique<ConversationState>(
+      std::string(id), static_cast<size_t>(services_.config->history_max_bytes)));
+  return conversations_->back().get();
+}
+
+void ChatSession::HandleMessage(ClientMessage message) {
+  if (state_ == State::kClosed) return;
+  const std::string& cid = message.conversation_id;
+  switch (message.type) {
+    case ClientMessage::Type::kUserMessage: {
+      ConversationState* conversation = ConversationFor(cid, /*create=*/true);
+      if (conversation == nullptr) {
+        return void(Send([&](uint64_t seq) {
+          return EncodeConversationError(id_, seq, cid, {}, ClientError::kLimitExceeded);
+        }));
+      }
+      if (conversation->reply ||
+          active_replies_ >= static_cast<uint16_t>(services_.config->max_active_replies)) {
+        return void(Send([&](uint64_t seq) {
+          return EncodeConversationError(id_, seq, cid, {}, ClientError::kBusy);
+        }));
+      }
+      return StartReply(*conversation, std::move(message.content));
+    }
+    case ClientMessage::Type::kCancel: {
+      ConversationState* conversation = FindConversation(cid);
+      if (conversation == nullptr || !conversation->reply) {
+        return void(Send([&](uint64_t seq) {
+          return EncodeConversationError(id_, seq, cid, {}, ClientError::kNothingToCancel);
+        }));
+      }
+      conversation->reply->cancel_requested = true;
+      conversation->reply->call->Cancel();
+      return;
+    }
+    case ClientMessage::Type::kAck:
+      log_.Acknowledge(message.seq);
+      return;
+    case ClientMessage::Type::kGetHistory:
+      return SendHistory(cid);
+    case ClientMessage::Type::kListConversations:
+      return SendConversations();
+    case ClientMessage::Type::kDeleteConversation:
+      return DeleteConversation(cid);
+    case ClientMessage::Type::kAuthenticate:
+    case ClientMessage::Type::kResume:
+      // The connection handles these; one reaching here is out of place.
+      return SendError(ClientError::kInvalidMessage);
+  }
+}
+
+void ChatSession::StartReply(ConversationState& conversation, std::string content) {
+  const GatewayConfig& config = *services_.config;
+  std::string request_id = common::NewUuidV4();
+  std::string request = conversation.history.Request(id_, request_id, content,
+                                                     static_cast<uint32_t>(config.reply_max_tokens));
+  uint64_t input_estimate = QuarterOf(request.size());
+  IdentityLimits::ReplyPermit permit;
+  if (auto refused = account_.TryStartReply(
+          input_estimate + static_cast<uint64_t>(config.reply_max_tokens), &permit)) {
+    common::Logger("session")->info("message refused session={} limit={} retry_after_ms={}", id_,
+                                    refused->limit, refused->retry_after.count());
+    Send([&](uint64_t seq) {
+      return EncodeLimitError(id_, seq, conversation.id, refused->limit,
+                              refused->retry_after.count());
+    });
+    return;
+  }
+  uint64_t call_id = next_call_id_++;
+  common::Logger("session")->info("reply start session={} conversation={} request={} history={}",
+                                  id_, conversation.id, request_id,
+                                  conversation.history.exchanges());
+  auto reply = std::make_unique<ActiveReply>(executor_);
+  reply->conversation = &conversation;
+  reply->call_id = call_id;
+  reply->request_id = std::move(request_id);
+  reply->user_text = std::move(content);
+  reply->input_estimate = input_estimate;
+  reply->permit = std::move(permit);
+  reply->first_seq = log_.last_seq() + 1;
+  conversation.last_activity_ms = NowMs();
+  ActiveReply& started = *reply;
+  conversation.reply = std::move(reply);
+  ++active_replies_;
+  started.call = LlmStreamCall::Start(services_.llm->stub(), std::move(request),
+                                      config.reply_timeout, call_id, executor_, weak_from_this());
+  if (replies_paused_) started.call->Pause();
+  // The call waits for llm-service to become reachable; bound that wait.
+  started.connect_timer.expires_after(absl::ToChronoMilliseconds(config.connect_timeout));
+  started.connect_timer.async_wait([weak = weak_from_this(), call_id](ErrorCode ec) {
+    if (ec) return;
+    if (auto session = weak.lock()) session->OnConnectCheck(call_id);
+  });
+}
+
+ChatSession::ActiveReply* ChatSession::FindReply(uint64_t call_id) {
+  if (!conversations_ || active_replies_ == 0) return nullptr;
+  for (auto& conversation : *conversations_) {
+    if (conversation->reply && conversation->reply->call_id == call_id) {
+      return conversation->reply.get();
+    }
+  }
+  return nullptr;
+}
+
+uint64_t ChatSession::OldestRunningReplySeq() const {
+  uint64_t oldest = 0;
+  if (!conversations_) return 0;
+  for (const auto& conversation : *conversations_) {
+    if (conversation->reply && (oldest == 0 || conversation->reply->first_seq < oldest)) {
+      oldest = conversation->reply->first_seq;
+    }
+  }
+  return oldest;
+}
+
+void ChatSession::OnConnectCheck(uint64_t call_id) {
+  ActiveReply* reply = FindReply(call_id);
+  if (reply == nullptr || reply->heard_back) return;
+  // Connected but slow to answer (a model can take a while) is fine; unreachable is not.
+  if (services_.llm->IsConnected()) return;
+  reply->connect_timed_out = true;
+  reply->call->Cancel();
+}
+
+void ChatSession::OnCallMessage(uint64_t call_id, llm::v1::StreamChatResponse message) {
+  ActiveReply* reply = FindReply(call_id);
+  if (reply == nullptr || state_ == State::kClosed) return;
+  reply->heard_back = true;
+  const std::string& cid = reply->conversation->id;
+  switch (message.event_case()) {
+    case llm::v1::StreamChatResponse::kStarted:
+      reply->started = true;
+      reply->first_seq = Send([&](uint64_t seq) {
+        return EncodeStreamStart(id_, seq, cid, reply->request_id);
+      });
+      break;
+    case llm::v1::StreamChatResponse::kDelta:
+      reply->assistant_text += message.delta().text();
+      log_.PushChunk(cid, std::move(*message.mutable_delta()->mutable_text()));
+      Pump();
+      break;
+    case llm::v1::StreamChatResponse::kCompleted:
+      reply->completed = true;
+      reply->stop_reason = message.completed().stop_reason();
+      reply->usage = Usage{message.completed().usage().input_tokens(),
+                           message.completed().usage().output_tokens()};
+      break;
+    case llm::v1::StreamChatResponse::EVENT_NOT_SET:
+      break;
+  }
+}
+
+void ChatSession::OnCallDone(uint64_t call_id, const grpc::Status& status) {
+  ActiveReply* reply = FindReply(call_id);
+  if (reply == nullptr) return;
+  EndReply(*reply, status);
+}
+
+uint64_t ChatSession::TokensUsed(const ActiveReply& reply, const grpc::Status& status) {
+  if (status.ok() && reply.completed) {
+    return uint64_t{reply.usage.input_tokens} + reply.usage.output_tokens;
+  }
+  // No usage came: a reply that never started cost nothing upstream; one that did is
+  // charged its input and the text it produced, estimated like the input.
+  return reply.started ? reply.input_estimate + QuarterOf(reply.assistant_text.size()) : 0;
+}
+
+void ChatSession::EndReply(ActiveReply& active, const grpc::Status& status) {
+  ConversationState& conversation = *active.conversation;
+  std::unique_ptr<ActiveReply> ended = std::move(conversation.reply);
+  --active_replies_;
+  ended->connect_timer.cancel();
+  ActiveReply& reply = *ended;
+  reply.permit.End(TokensUsed(reply, status));
+  conversation.last_activity_ms = NowMs();
+  const std::string& cid = conversation.id;
+  auto log = common::Logger("session");
+  bool cancelled = status.error_code() == grpc::StatusCode::CANCELLED;
+  if (state_ == State::kClosed) {
+    // The session is gone; nothing is sent or kept.
+  } else if (status.ok() && reply.completed) {
+    log->info("reply end session={} conversation={} request={} status=OK", id_, cid,
+              reply.request_id);
+    conversation.history.Record(reply.user_text, reply.assistant_text);
+    PersistConversation(conversation);
+    Send([&](uint64_t seq) {
+      return EncodeStreamEnd(id_, seq, cid, reply.request_id, reply.stop_reason, reply.usage);
+    });
+  } else if (reply.cancel_requested && cancelled) {
+    log->info("reply cancelled session={} conversation={} request={}", id_, cid,
+              reply.request_id);
+    // The user saw this much of the reply; it stays part of the conversation.
+    conversation.history.Record(reply.user_text, reply.assistant_text);
+    PersistConversation(conversation);
+    Send([&](uint64_t seq) { return EncodeStreamCancelled(id_, seq, cid, reply.request_id); });
+  } else {
+    ClientError error = reply.connect_timed_out && cancelled ? ClientError::kUpstreamUnavailable
+                        : status.ok()                        ? ClientError::kInternal
+                                                             : ClientErrorForStatus(status);
+    log->info(
+        "reply failed session={} conversation={} request={} grpc_status={} detail=\"{}\" code={}",
+        id_, cid, reply.request_id, static_cast<int>(status.error_code()), status.error_message(),
+        ErrorCodeName(error));
+    Send([&](uint64_t seq) {
+      return EncodeConversationError(id_, seq, cid, reply.request_id, error);
+    });
+  }
+  log_.OnReplyEnded(reply.first_seq, OldestRunningReplySeq());
+  if (drain_retry_after_ms_ >= 0 && active_replies_ == 0 && state_ == State::kAttached) {
+    SendEphemeral(
+        [&](uint64_t seq) { return EncodeGoingAway(id_, seq, drain_retry_after_ms_); });
+  }
+}
+
+void ChatSession::Interrupt() {
+  if (!conversations_ || active_replies_ == 0) return;
+  for (auto& conversation : *conversations_) {
+    if (!conversation->reply) continue;
+    ActiveReply& reply = *conversation->reply;
+    common::Logger("session")->info("reply interrupted session={} conversation={} request={}", id_,
+                                    conversation->id, reply.request_id);
+    // Kept with the text it had, as a cancelled reply is.
+    conversation->history.Record(reply.user_text, reply.assistant_text);
+    PersistConversation(*conversation);
+    Send([&](uint64_t seq) {
+      return EncodeConversationError(id_, seq, conversation->id, reply.request_id,
+                                     ClientError::kInterrupted);
+    });
+    reply.call->Cancel();
+    reply.connect_timer.cancel();
+    log_.OnReplyEnded(reply.first_seq, 0);
+    conversation->reply.reset();
+    --active_replies_;
+  }
+  if (drain_retry_after_ms_ >= 0 && state_ == State::kAttached) {
+    SendEphemeral(
+        [&](uint64_t seq) { return EncodeGoingAway(id_, seq, drain_retry_after_ms_); });
+  }
+}
+
+void ChatSession::CancelReplies() {
+  if (!conversations_) return;
+  for (auto& conversation : *conversations_) {
+    if (!conversation->reply) continue;
+    conversation->reply->call->Cancel();
+    conversation->reply->connect_timer.cancel();
+  }
+}
+
+void ChatSession::PauseReplies(bool paused) {
+  replies_paused_ = paused;
+  common::Logger("session")->debug("replies {} session={} pending_bytes={}",
+                                   paused ? "paused" : "resumed", id_, log_.pending_bytes());
+  if (!conversations_) return;
+  for (auto& conversation : *conversations_) {
+    if (!conversation->reply) continue;
+    if (paused) {
+      conversation->reply->call->Pause();
+    } else {
+      conversation->reply->call->Resume();
+    }
+  }
+}
+
+void ChatSession::SendHistory(std::string_view cid) {
+  ConversationState* conversation = FindConversation(cid);
+  std::vector<Conversation::Turn> turns;
+  if (conversation != nullptr) turns = conversation->history.Turns();
+  std::vector<HistoryMessage> messages;
+  messages.reserve(turns.size());
+  for (const auto& turn : turns) messages.push_back(HistoryMessage{turn.from_user, turn.content});
+  Send([&](uint64_t seq) { return EncodeHistory(id_, seq, cid, messages); });
+}
+
+void ChatSession::SendConversations() {
+  std::vector<ConversationSummary> summaries;
+  if (conversations_) {
+    for (const auto& conversation : *conversations_) {
+      summaries.push_back(ConversationSummary{conversation->id, conversation->history.exchanges(),
+                                              conversation->last_activity_ms});
+    }
+  }
+  Send([&](uint64_t seq) { return EncodeConversations(id_, seq, summaries); });
+}
+
+void ChatSession::DeleteConversation(std::string_view cid) {
+  ConversationState* conversation = FindConversation(cid);
+  if (conversation == nullptr) {
+    return void(Send([&](uint64_t seq) {
+      return EncodeConversationError(id_, seq, cid, {}, ClientError::kUnknownConversation);
+    }));
+  }
+  if (conversation->reply) {
+    // Deleting a conversation stops its reply; the end is not reported (it is gone).
+    conversation->reply->call->Cancel();
+    conversation->reply->connect_timer.cancel();
+    conversation->reply.reset();
+    --active_replies_;
+  }
+  std::string id(cid);
+  conversations_->erase(std::find_if(conversations_->begin(), conversations_->end(),
+                                     [&](const auto& c) { return c.get() == conversation; }));
+  if (persistent_) services_.store->DeleteConversation(id_, id);
+  Send([&](uint64_t seq) { return EncodeConversationDeleted(id_, seq, id); });
+}
+
+void ChatSession::PersistConversation(const ConversationState& conversation) {
+  if (!persistent_) return;
+  services_.store->PutConversation(StoredConversation{
+      .session_id = id_,
+      .conversation_id = conversation.id,
+      .history = conversation.history.Serialize(),
+      .last_activity_ms = conversation.last_activity_ms});
+}
+
+void ChatSession::Restore(SessionSnapshot snapshot) {
+  StoredSession& stored = snapshot.session;
+  id_ = stored.id;
+  tokens_.Restore(std::move(stored.token_hash), std::move(stored.previous_token_hash));
+  created_at_ms_ = stored.created_at_ms;
+  reserved_seq_ = stored.seq_reserved;
+  restored_ = true;
+  state_ = tokens_.revoked() ? State::kClosed : State::kDetached;
+  for (auto& saved : snapshot.conversations) {
+    ConversationState* conversation = ConversationFor(saved.conversation_id, /*create=*/true);
+    if (conversation == nullptr) break;
+    conversation->history.Restore(saved.history);
+    conversation->last_activity_ms = saved.last_activity_ms;
+  }
+  // Which conversations had a reply running when the last process stopped: a stream_start
+  // with no end after it.
+  std::vector<std::string> open;
+  std::vector<ReplayLog::Frame> frames;
+  uint64_t last = 0;
+  bool usable = stored.replay_lost_from == 0;
+  for (auto& frame : snapshot.replay) {
+    last = std::max(last, frame.seq);
+    if (frame.frame.empty()) {
+      frames.push_back(ReplayLog::Frame{frame.seq, nullptr});
+      continue;
+    }
+    if (auto facts = ReadFrameFacts(frame.frame)) {
+      auto it = std::find(open.begin(), open.end(), facts->conversation);
+      if (facts->type == "stream_start") {
+        if (it == open.end()) open.push_back(facts->conversation);
+      } else if ((facts->type == "stream_end" || facts->type == "error") && it != open.end()) {
+        open.erase(it);
+      }
+    }
+    frames.push_back(ReplayLog::Frame{
+        frame.seq, std::make_shared<const std::string>(std::move(frame.frame))});
+  }
+  if (!usable) {
+    // Frames were lost (the store's queue was full): no replay from before the loss.
+    frames.clear();
+    last = stored.replay_lost_from - 1;
+  }
+  log_.Restore(last, std::move(frames));
+  persisted_seq_ = last;
+  dropped_below_ = log_.oldest_seq();
+  interrupted_ = std::move(open);
+  if (state_ == State::kDetached) StartWindow();
+}
+
+}  // namespace streamgate::gateway

@@ -1,0 +1,48 @@
+#pragma once
+
+// ChatSession's per-conversation state, shared by its two source files only.
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <string>
+
+#include "gateway/chat_session.h"
+#include "gateway/conversation.h"
+#include "gateway/limits/identity_limits.h"
+#include "gateway/llm_stream_call.h"
+#include "gateway/server_frames.h"
+
+namespace streamgate::gateway {
+
+struct ChatSession::ActiveReply {
+  explicit ActiveReply(const boost::asio::any_io_executor& executor) : connect_timer(executor) {}
+
+  ConversationState* conversation = nullptr;
+  uint64_t call_id = 0;
+  uint64_t first_seq = 0;  // its stream_start (or first frame), for the log's retention
+  std::string request_id;
+  std::shared_ptr<LlmStreamCall> call;
+  std::string user_text;
+  std::string assistant_text;  // what the client has been sent so far
+  uint64_t input_estimate = 0;  // tokens: a quarter of the request's bytes
+  bool heard_back = false;      // any message arrived from llm-service
+  bool started = false;         // llm-service reported the reply started
+  bool completed = false;
+  bool cancel_requested = false;
+  bool connect_timed_out = false;
+  std::string stop_reason;
+  Usage usage;
+  IdentityLimits::ReplyPermit permit;
+  // The call waits for llm-service to become reachable; this bounds that wait.
+  boost::asio::steady_timer connect_timer;
+};
+
+struct ChatSession::ConversationState {
+  explicit ConversationState(std::string conversation_id, size_t history_max_bytes)
+      : id(std::move(conversation_id)), history(history_max_bytes) {}
+  std::string id;
+  Conversation history;
+  int64_t last_activity_ms = 0;
+  std::unique_ptr<ActiveReply> reply;
+};
+
+}  // namespace streamgate::gateway
