@@ -118,6 +118,8 @@ void ChatSession::Detach(uint64_t attach_id) {
   // While draining, the next process takes over from the store.
   if (drain_retry_after_ms_ >= 0) return Persist();
   state_ = State::kDetached;
+  // last_seen is when the window started: a restart judges by it whether the window passed.
+  PersistSession();
   common::Logger("session")->info("session detached session={} replies={} log_bytes={}", id_,
                                   active_replies_, log_.bytes());
   StartWindow();

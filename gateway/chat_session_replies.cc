@@ -123,6 +123,7 @@ void ChatSession::StartReply(ConversationState& conversation, std::string conten
   reply->permit = std::move(permit);
   reply->first_seq = log_.last_seq() + 1;
   conversation.last_activity_ms = NowMs();
+  PersistSession();  // last_seen: a crash while attached leaves the window from here
   ActiveReply& started = *reply;
   conversation.reply = std::move(reply);
   ++active_replies_;
@@ -365,7 +366,10 @@ void ChatSession::Restore(SessionSnapshot snapshot) {
   created_at_ms_ = stored.created_at_ms;
   reserved_seq_ = stored.seq_reserved;
   restored_ = true;
-  state_ = tokens_.revoked() ? State::kClosed : State::kDetached;
+  // Revoked (its window passed here) or its window passed while no process held it.
+  bool window_passed =
+      NowMs() - stored.last_seen_ms > absl::ToInt64Milliseconds(services_.config->resume_window);
+  state_ = tokens_.revoked() || window_passed ? State::kClosed : State::kDetached;
   for (auto& saved : snapshot.conversations) {
     ConversationState* conversation = ConversationFor(saved.conversation_id, /*create=*/true);
     if (conversation == nullptr) break;
@@ -396,9 +400,10 @@ void ChatSession::Restore(SessionSnapshot snapshot) {
         frame.seq, std::make_shared<const std::string>(std::move(frame.frame))});
   }
   if (!usable) {
-    // Frames were lost (the store's queue was full): no replay from before the loss.
+    // Frames from replay_lost_from on may be missing (the store's queue was full): no
+    // replay at all, and a client that has not seen that frame gets `gap`.
     frames.clear();
-    last = stored.replay_lost_from - 1;
+    last = std::max(last, stored.replay_lost_from);
   }
   log_.Restore(last, std::move(frames));
   persisted_seq_ = last;

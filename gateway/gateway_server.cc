@@ -1,5 +1,6 @@
 #include "gateway/gateway_server.h"
 
+#include <algorithm>
 #include <sys/resource.h>
 
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -58,7 +59,10 @@ absl::StatusOr<std::unique_ptr<SessionStore>> OpenStore(const GatewayConfig& con
       .path = *path,
       .flush_interval = config.store_flush_interval,
       .max_queued_bytes = static_cast<size_t>(config.store_queue_bytes),
-      .session_ttl = config.session_ttl});
+      .session_ttl = config.session_ttl,
+      // A short TTL (tests, small deployments) is swept in step with it.
+      .expiry_interval = std::clamp(config.session_ttl / 4, absl::Milliseconds(100),
+                                    absl::Minutes(1))});
   if (!store.ok()) return store.status();
   return std::unique_ptr<SessionStore>(*std::move(store));
 }

@@ -166,8 +166,12 @@ void WsConnection::OnRead(beast::error_code ec, size_t bytes) {
     return DoClose(CloseReason(websocket::close_code::too_big, "message too big"));
   }
   if (ws_.is_message_done()) {
-    HandleMessage(message_);
+    // Released before it is handled: handling may start the next read (a resume decided
+    // at once), which must find the buffer empty.
+    std::string message = std::move(message_);
+    message.resize(message_bytes_);
     ReleaseMessage();
+    HandleMessage(message);
   }
   MaybeRead();
 }

@@ -246,6 +246,7 @@ absl::Status SessionDatabase::Commit(const StoreWriteBatch& batch) {
   // Losses of sessions without a row change with the transaction; keep them as they were
   // should it roll back (normally there are none).
   absl::flat_hash_map<std::string, OrphanLoss> orphans_before = orphan_losses_;
+  expired_sessions_ = 0;
   absl::Status status = Run(begin_);
   if (!status.ok()) return status;
   for (const auto& [id, session] : batch.sessions) {
@@ -388,6 +389,8 @@ absl::Status SessionDatabase::DeleteIdleBefore(int64_t cutoff_ms) {
     statement->BindInt(1, cutoff_ms);
     SG_RETURN_IF_ERROR(Run(*statement));
   }
+  // The last statement's rows: the sessions that went (counted once committed).
+  expired_sessions_ = static_cast<uint64_t>(sqlite3_changes(db_));
   return absl::OkStatus();
 }
 

@@ -42,6 +42,8 @@ class SessionDatabase {
   // Applies every write of `batch` (not its loads), sessions first, then the idle
   // deletion, in one transaction. On error nothing of it is applied.
   absl::Status Commit(const StoreWriteBatch& batch);
+  // How many sessions the last successful Commit's idle deletion removed.
+  uint64_t expired_sessions() const { return expired_sessions_; }
   // The committed session, or nullopt when it has no row.
   absl::StatusOr<std::optional<SessionSnapshot>> Load(const std::string& session_id);
 
@@ -86,6 +88,7 @@ class SessionDatabase {
 
   const std::string path_;
   sqlite3* const db_;
+  uint64_t expired_sessions_ = 0;  // by the last Commit's DeleteIdleBefore
   SqliteStatement begin_, commit_, rollback_;
   SqliteStatement upsert_session_, select_loss_, update_loss_;
   SqliteStatement upsert_conversation_, delete_conversation_;

@@ -192,6 +192,11 @@ bool SqliteSessionStore::Cycle(ThreadState& state) {
   if (!abandoned && batch.has_writes()) {
     status = database_->Commit(batch);
     committed = status.ok();
+    if (committed && database_->expired_sessions() > 0) {
+      common::Logger("store")->info("session store expired sessions={} ttl_s={}",
+                                    database_->expired_sessions(),
+                                    absl::ToInt64Seconds(options_.session_ttl));
+    }
   }
   batch.sessions.clear();  // free the memory before the queue stops counting it
 
