@@ -101,6 +101,20 @@ def main():
     check("ANTHROPIC_API_KEY" not in gateway.get("environment", {}),
           "gateway: must not see ANTHROPIC_API_KEY")
 
+    # Sessions survive a container restart: the store is on a named volume.
+    check(environment.get("GATEWAY_STORE") == "sqlite:/var/lib/streamgate/gateway.db",
+          "gateway: GATEWAY_STORE is not sqlite:/var/lib/streamgate/gateway.db")
+    mounts = [(v.get("source"), v.get("target")) if isinstance(v, dict)
+              else tuple(v.split(":")[:2]) for v in gateway.get("volumes", [])]
+    check(any(target == "/var/lib/streamgate" and source and source.endswith("gateway-state")
+              for source, target in mounts),
+          f"gateway: /var/lib/streamgate is not the gateway-state volume (mounts: {mounts})")
+    check("gateway-state" in config.get("volumes", {}), "no top-level gateway-state volume")
+    dockerfile = (ROOT / "gateway/Dockerfile").read_text()
+    check("VOLUME /var/lib/streamgate" in dockerfile
+          and "install -d -o 10001 -g 10001" in dockerfile,
+          "gateway/Dockerfile: /var/lib/streamgate is not a volume owned by the service user")
+
     with_key = resolved(binary, api_key="sk-test-not-a-real-key")
     check(with_key["services"]["llm-service"].get("environment", {}).get("ANTHROPIC_API_KEY")
           == "sk-test-not-a-real-key",
