@@ -8,6 +8,8 @@
 #   BENCH_WORK       scratch: the peer's npm install, server logs  (default: /tmp/streamgate-bench)
 #   BENCH_LOG_LEVEL  log level of every server                     (default: warn, so that logging
 #                    a line per connection does not take CPU from the servers being measured)
+#   BENCH_STORE      the gateway's --store (default: sqlite:$BENCH_WORK/gateway.db, made
+#                    fresh for each gateway started; `memory` to leave the disk out)
 #   BENCH_SERVERS    which gateways to measure (default "streamgate peer"): streamgate,
 #                    streamgate-tls (wss:// with a certificate made here by openssl),
 #                    streamgate-auth (--auth api-keys, every limit off: the cost of the
@@ -103,8 +105,12 @@ start_llm_service() {
 start_gateway() {
   local llm_port=$1
   shift
+  # Sessions go to a fresh SQLite file of this run (the default store, never the user's).
+  local store=${BENCH_STORE:-sqlite:$BENCH_WORK/gateway.db}
+  [[ $store == sqlite:* ]] && rm -f "${store#sqlite:}" "${store#sqlite:}-wal" "${store#sqlite:}-shm"
   "$BENCH_BIN/gateway" --bind 127.0.0.1 --port 0 --llm-service "127.0.0.1:$llm_port" \
-    --log-level "$BENCH_LOG_LEVEL" --max-connections 20000 "$@" 2>>"$BENCH_LOGS/gateway.log" &
+    --log-level "$BENCH_LOG_LEVEL" --max-connections 20000 --store "$store" "$@" \
+    2>>"$BENCH_LOGS/gateway.log" &
   GW_PID=$!
   BENCH_STARTED_PIDS+=("$GW_PID")
   GW_PORT=$(bench_wait_listening "$GW_PID" gateway) || exit 2

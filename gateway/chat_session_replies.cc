@@ -52,16 +52,18 @@ void ChatSession::HandleMessage(ClientMessage message) {
   const std::string& cid = message.conversation_id;
   switch (message.type) {
     case ClientMessage::Type::kUserMessage: {
-      ConversationState* conversation = ConversationFor(cid, /*create=*/true);
-      if (conversation == nullptr) {
-        return void(Send([&](uint64_t seq) {
-          return EncodeConversationError(id_, seq, cid, {}, ClientError::kLimitExceeded);
-        }));
-      }
-      if (conversation->reply ||
+      // A refused message starts no conversation.
+      ConversationState* conversation = FindConversation(cid);
+      if ((conversation != nullptr && conversation->reply) ||
           active_replies_ >= static_cast<uint16_t>(services_.config->max_active_replies)) {
         return void(Send([&](uint64_t seq) {
           return EncodeConversationError(id_, seq, cid, {}, ClientError::kBusy);
+        }));
+      }
+      if (conversation == nullptr) conversation = ConversationFor(cid, /*create=*/true);
+      if (conversation == nullptr) {
+        return void(Send([&](uint64_t seq) {
+          return EncodeConversationError(id_, seq, cid, {}, ClientError::kLimitExceeded);
         }));
       }
       return StartReply(*conversation, std::move(message.content));
@@ -108,6 +110,10 @@ void ChatSession::StartReply(ConversationState& conversation, std::string conten
       return EncodeLimitError(id_, seq, conversation.id, refused->limit,
                               refused->retry_after.count());
     });
+    // A refused first message starts no conversation.
+    if (conversation.history.exchanges() == 0) {
+      std::erase_if(*conversations_, [&](const auto& c) { return c.get() == &conversation; });
+    }
     return;
   }
   uint64_t call_id = next_call_id_++;
@@ -315,7 +321,9 @@ void ChatSession::SendHistory(std::string_view cid) {
   std::vector<HistoryMessage> messages;
   messages.reserve(turns.size());
   for (const auto& turn : turns) messages.push_back(HistoryMessage{turn.from_user, turn.content});
-  Send([&](uint64_t seq) { return EncodeHistory(id_, seq, cid, messages); });
+  // The answer to one connection's request: a resume asks again rather than replay it (a
+  // large history must not push out the reply frames a resume needs).
+  SendEphemeral([&](uint64_t seq) { return EncodeHistory(id_, seq, cid, messages); });
 }
 
 void ChatSession::SendConversations() {
@@ -326,7 +334,7 @@ void ChatSession::SendConversations() {
                                               conversation->last_activity_ms});
     }
   }
-  Send([&](uint64_t seq) { return EncodeConversations(id_, seq, summaries); });
+  SendEphemeral([&](uint64_t seq) { return EncodeConversations(id_, seq, summaries); });
 }
 
 void ChatSession::DeleteConversation(std::string_view cid) {

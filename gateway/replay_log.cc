@@ -98,7 +98,16 @@ bool ReplayLog::RewindTo(uint64_t seq) {
   if (FindIndex(seq + 1) >= entries_.size()) return false;
   // Everything after `seq` becomes pending again.
   size_t pending = 0;
-  for (size_t i = FindIndex(seq + 1); i < entries_.size(); ++i) pending += SizeOf(entries_[i]);
+  for (size_t i = FindIndex(seq + 1); i < entries_.size(); ++i) {
+    Entry& entry = entries_[i];
+    // A frame for one connection that it never got goes to no other (a resume is another
+    // connection): only its seq is kept.
+    if (entry.ephemeral && entry.frame) {
+      bytes_ -= entry.frame->size();
+      entry.frame.reset();
+    }
+    pending += SizeOf(entry);
+  }
   handed_seq_ = seq;
   pending_bytes_ = pending;
   return true;

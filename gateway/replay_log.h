@@ -26,7 +26,7 @@ namespace streamgate::gateway {
 //
 // Retention (handed frames only; pending ones are never dropped, their bound is the session's
 // backpressure): frames up to an acknowledged seq are dropped; so is everything before the
-// oldest reply that is still needed (the running ones and the last one to end, see
+// oldest reply that is still needed (the running ones and the last two to end, see
 // OnReplyEnded); and the oldest frames go first when the log is over its byte bound.
 // Ephemeral frames (those carrying a resume token, or that only concern one connection) take
 // a seq but are never handed again and never persisted: once handed, only their seq is kept

@@ -93,7 +93,9 @@ void WsConnection::OnStoredSession(ClientMessage message, std::optional<SessionS
     return OnResumed(nullptr, 0, ChatSession::ResumeResult{});
   }
   // Restored on this connection's strand, which is the one about to attach to it.
-  auto owner = std::make_shared<const Principal>(Principal{.identity = snapshot->session.identity});
+  Principal stored_owner;
+  stored_owner.identity = snapshot->session.identity;
+  auto owner = std::make_shared<const Principal>(std::move(stored_owner));
   auto restored = std::make_shared<ChatSession>(services_, ws_.get_executor(), std::move(owner));
   restored->Restore(*std::move(snapshot));
   // A closed session (its window passed) answers `expired` and is not kept.

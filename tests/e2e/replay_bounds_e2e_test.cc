@@ -38,13 +38,14 @@ TEST(ReplayBoundsE2e, TheWindowPassingCancelsTheReplyInLlmService) {
 }
 
 TEST(ReplayBoundsE2e, ADetachedReplyWaitsAtTheBoundAndLosesNothing) {
-  // ~2 MB of reply (more than socket buffers and the outbound bound hold, so most of it is
-  // still to come at the cut), a 4 KiB bound: the reply must pause, not drop frames.
-  StreamgatePair pair(PairArgs({"--mock-chunk-delay-ms=0", "--mock-extra-words=300000"},
+  // ~20 KB of reply, 1 ms a word, cut right after its start: most of it is generated while
+  // detached, and a 4 KiB bound must pause it, not drop frames. (Frames already written to
+  // a connection count against the bound too: hence the early cut.)
+  StreamgatePair pair(PairArgs({"--mock-chunk-delay-ms=1", "--mock-extra-words=3000"},
                                {"--replay-max-bytes=4096", "--log-level=debug"}));
   ASSERT_TRUE(pair.ok());
   const std::string reference = ReferenceReply(pair.gateway_port(), "a long one");
-  ASSERT_GT(reference.size(), 1'500'000u);
+  ASSERT_GT(reference.size(), 15'000u);
   WsTestClient first;
   auto session = OpenSession(first, pair.gateway_port());
   ASSERT_TRUE(session.has_value());
@@ -62,7 +63,7 @@ TEST(ReplayBoundsE2e, ADetachedReplyWaitsAtTheBoundAndLosesNothing) {
                    .has_value());
   WsTestClient second;
   ResumeOutcome outcome = Resume(second, pair.gateway_port(), *session);
-  ASSERT_TRUE(outcome.resumed.has_value());
+  ASSERT_TRUE(outcome.resumed.has_value()) << (outcome.failure ? outcome.failure->dump() : "");
   if (outcome.replayed.empty() || outcome.replayed.back()["type"] != "stream_end") {
     ASSERT_TRUE(ReadTrackedUntil(second, *session, "stream_end", 30s).has_value());
   }

@@ -1,0 +1,165 @@
+#include "tests/gateway/fake_llm_service.h"
+
+#include <chrono>
+
+namespace streamgate::gateway::testing {
+
+class FakeReplyReactor final : public grpc::ServerWriteReactor<llm::v1::StreamChatResponse> {
+ public:
+  explicit FakeReplyReactor(std::shared_ptr<FakeReplyCall> call) : call_(std::move(call)) {}
+
+  void OnWriteDone(bool ok) override { call_->OnWriteDone(ok); }
+  void OnCancel() override { call_->OnCancel(); }
+  void OnDone() override {
+    call_->OnDone();
+    delete this;
+  }
+
+ private:
+  std::shared_ptr<FakeReplyCall> call_;
+};
+
+void FakeReplyCall::Started(std::string message_id) {
+  llm::v1::StreamChatResponse message;
+  message.mutable_started()->set_model("fake-model");
+  message.mutable_started()->set_message_id(std::move(message_id));
+  Send(std::move(message));
+}
+
+void FakeReplyCall::Delta(std::string text) {
+  llm::v1::StreamChatResponse message;
+  message.mutable_delta()->set_text(std::move(text));
+  Send(std::move(message));
+}
+
+void FakeReplyCall::Completed(std::string stop_reason, uint32_t input_tokens,
+                              uint32_t output_tokens) {
+  llm::v1::StreamChatResponse message;
+  auto* completed = message.mutable_completed();
+  completed->set_stop_reason(std::move(stop_reason));
+  completed->mutable_usage()->set_input_tokens(input_tokens);
+  completed->mutable_usage()->set_output_tokens(output_tokens);
+  completed->set_messages_received(static_cast<uint32_t>(request_.messages_size()));
+  Send(std::move(message));
+}
+
+void FakeReplyCall::Send(llm::v1::StreamChatResponse message) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (finish_ || done_) return;
+    queue_.push_back(std::move(message));
+  }
+  Pump();
+}
+
+void FakeReplyCall::Finish(grpc::Status status) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (finish_ || done_) return;
+    finish_ = std::move(status);
+  }
+  Pump();
+}
+
+void FakeReplyCall::Pump() {
+  FakeReplyReactor* reactor = nullptr;
+  std::optional<grpc::Status> finish;
+  {
+    absl::MutexLock lock(&mu_);
+    if (reactor_ == nullptr || writing_ || finished_) return;
+    if (!queue_.empty()) {
+      writing_ = true;
+      writing_message_ = std::move(queue_.front());
+      queue_.pop_front();
+    } else if (finish_) {
+      finished_ = true;
+      finish = *finish_;
+    } else {
+      return;
+    }
+    reactor = reactor_;  // valid until OnDone, which cannot come before Finish
+  }
+  if (finish) {
+    reactor->Finish(*finish);
+  } else {
+    reactor->StartWrite(&writing_message_);
+  }
+}
+
+void FakeReplyCall::OnWriteDone(bool ok) {
+  {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      // The stream is broken (the client went away): nothing more can be written.
+      queue_.clear();
+      if (!finish_) finish_ = grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
+    }
+  }
+  Pump();
+}
+
+void FakeReplyCall::OnCancel() {
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    queue_.clear();
+    // A cancelled call still needs its Finish before OnDone comes.
+    if (!finish_) finish_ = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+  }
+  Pump();
+}
+
+void FakeReplyCall::OnDone() {
+  absl::MutexLock lock(&mu_);
+  done_ = true;
+  reactor_ = nullptr;
+}
+
+bool FakeReplyCall::cancelled() const {
+  absl::MutexLock lock(&mu_);
+  return cancelled_;
+}
+
+bool FakeReplyCall::done() const {
+  absl::MutexLock lock(&mu_);
+  return done_;
+}
+
+grpc::ServerWriteReactor<llm::v1::StreamChatResponse>* FakeLlmService::StreamChat(
+    grpc::CallbackServerContext* /*context*/, const llm::v1::StreamChatRequest* request) {
+  auto call = std::make_shared<FakeReplyCall>(*request);
+  auto* reactor = new FakeReplyReactor(call);
+  {
+    absl::MutexLock lock(&call->mu_);
+    call->reactor_ = reactor;
+  }
+  absl::MutexLock lock(&mu_);
+  calls_.push_back(std::move(call));
+  return reactor;
+}
+
+size_t FakeLlmService::calls() const {
+  absl::MutexLock lock(&mu_);
+  return calls_.size();
+}
+
+std::shared_ptr<FakeReplyCall> FakeLlmService::call(size_t index) const {
+  absl::MutexLock lock(&mu_);
+  return index < calls_.size() ? calls_[index] : nullptr;
+}
+
+FakeLlmServer::FakeLlmServer() {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(&service_);
+  server_ = builder.BuildAndStart();
+}
+
+FakeLlmServer::~FakeLlmServer() {
+  if (!server_) return;
+  server_->Shutdown(std::chrono::system_clock::now());
+  server_->Wait();
+}
+
+}  // namespace streamgate::gateway::testing
