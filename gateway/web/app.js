@@ -1,15 +1,21 @@
-// The chat page: wires the connection, its access to the gateway, the conversation and the
-// composer together and decides what each server frame means on screen. Entry point loaded
-// by index.html. How the page gets in when the gateway needs a credential:
-// docs/chat-page-auth.md.
+// The chat page: wires the connection, its access to the gateway, the session it keeps,
+// the conversations, the sidebar and the composer together, and decides what the frames
+// that concern no one conversation mean on screen. Entry point loaded by index.html. How
+// the page gets in when the gateway needs a credential: docs/chat-page-auth.md; how it
+// keeps its session across dropped connections, reloads and gateway restarts:
+// docs/sessions.md and the header of session_keeper.js.
 
 import { AccessPanel } from './access_panel.js';
 import { ChatConnection } from './chat_connection.js';
 import { CLOSE_UNAUTHORIZED, ConnectionAccess } from './connection_access.js';
-import { ConversationView } from './conversation_view.js';
+import { ConversationSidebar } from './conversation_sidebar.js';
+import { Conversations } from './conversations.js';
 import { CredentialStore, isJwt, readCredential } from './credential.js';
 import { takeFragmentTicket } from './fragment_ticket.js';
 import { rateLimitText } from './rate_limit_text.js';
+import { errorText } from './reply_record.js';
+import { ResumeStateStore } from './resume_state.js';
+import { SessionKeeper } from './session_keeper.js';
 
 const byId = (id) => document.getElementById(id);
 const ui = {
@@ -17,8 +23,10 @@ const ui = {
   connectionText: byId('connection-text'),
   retry: byId('retry'),
   accessOpen: byId('access-open'),
+  takeBack: byId('take-back'),
   messages: byId('messages'),
   conversation: byId('conversation'),
+  conversationTitle: byId('conversation-title'),
   form: byId('composer'),
   input: byId('message'),
   send: byId('send'),
@@ -26,6 +34,11 @@ const ui = {
 };
 
 const MAX_INPUT_HEIGHT_PX = 200;
+// The gateway closes a connection whose session another connection resumed (another tab
+// with this tab's session, e.g. a duplicated tab). Taking it back at once would close the
+// other one in turn, so the page waits until the person asks.
+const CLOSE_TAKEN_OVER = 4000;
+const CLOSE_RATE_LIMIT = 1008;
 
 // Taken before anything else runs, so the ticket leaves the address bar at once.
 const launch = takeFragmentTicket(location.hash);
@@ -33,7 +46,6 @@ if (launch.hash !== location.hash) {
   history.replaceState(history.state, '', `${location.pathname}${location.search}${launch.hash}`);
 }
 
-const conversation = new ConversationView(ui.messages, ui.conversation);
 const panel = new AccessPanel(byId('access'));
 const access = new ConnectionAccess({
   fetch: (...request) => fetch(...request),
@@ -41,14 +53,31 @@ const access = new ConnectionAccess({
   socketUrl: socketUrl(),
   launchTicket: launch.ticket,
 });
+const keeper = new SessionKeeper({
+  store: new ResumeStateStore(tabStorage()),
+  collect: () => conversations.snapshot(),
+});
 const connection = new ChatConnection({
   prepare: () => access.prepare(),
-  afterClose: (closed) => access.afterClose(closed),
+  afterClose: (closed) => (closed.code === CLOSE_TAKEN_OVER
+    ? { locked: 'taken_over' } : access.afterClose(closed)),
+  resumeRequest: () => keeper.resumeRequest(),
+});
+const conversations = new Conversations({
+  host: ui.messages, scroller: ui.conversation, connection,
+});
+const sidebar = new ConversationSidebar({
+  nav: byId('sidebar'),
+  list: byId('conversation-list'),
+  toggle: byId('menu-toggle'),
+  newButton: byId('new-conversation'),
+  closeButton: byId('sidebar-close'),
+  scrim: byId('sidebar-scrim'),
+  behind: document.querySelector('.chat'),
+  narrow: window.matchMedia('(max-width: 860px)'),
 });
 let everConnected = false;
-let reply = null;  // the ReplyView of the reply in progress; one at a time per session
-let replyUserMessage = null;  // its user message (element and text), until the reply ends
-let cancelRequested = false;
+let restarting = false;  // the gateway said it restarts; until a session is back
 // A token_expired frame came and no fresh token has been accepted on this connection yet.
 let renewalPending = false;
 let rateNotice = null;  // the latest rate-limit notice; a newer one replaces it
@@ -68,61 +97,54 @@ function tabStorage() {
   }
 }
 
+const finePointer = () => window.matchMedia('(pointer: fine)').matches;
+
 function showConnection(state, text) {
   ui.connection.dataset.state = state;
   ui.connectionText.textContent = text;
-  ui.retry.hidden = state !== 'reconnecting';
-  updateAccessButton();
+  ui.retry.hidden = state !== 'reconnecting' && state !== 'restarting';
+  updateAccessButtons();
 }
 
-// While locked out, the top bar offers the panel again after "Not now".
-function updateAccessButton() {
-  ui.accessOpen.hidden = connection.state !== 'locked' || panel.isOpen;
+// While locked out, the top bar offers the panel again after "Not now", or to take the
+// session back from another tab.
+function updateAccessButtons() {
+  const locked = connection.state === 'locked';
+  ui.takeBack.hidden = !locked || lockReason !== 'taken_over';
+  ui.accessOpen.hidden = !locked || lockReason === 'taken_over' || panel.isOpen;
 }
 
 function updateControls() {
-  const busy = reply !== null;
-  ui.send.disabled = busy || !connection.isOpen;
-  ui.stop.hidden = !busy;
-  ui.stop.disabled = cancelRequested;
-}
-
-function endReply(outcome, note) {
+  const thread = conversations.current;
   const stopHadFocus = document.activeElement === ui.stop;
-  reply.finish(outcome, note);
-  clearReply();
+  ui.send.disabled = thread.busy || !thread.isReady || !connection.isOpen;
+  ui.stop.hidden = !thread.busy;
+  ui.stop.disabled = thread.cancelRequested || !connection.isOpen;
   // The Stop button disappears; keep the keyboard user in the composer.
-  if (stopHadFocus) ui.input.focus();
+  if (stopHadFocus && ui.stop.hidden) ui.input.focus();
 }
 
-function clearReply() {
-  reply = null;
-  replyUserMessage = null;
-  cancelRequested = false;
+function onConversationsChanged() {
+  const { current, list } = conversations;
+  sidebar.render(list.items(), current.id, conversations.busyIds);
+  ui.conversationTitle.textContent = list.get(current.id)?.title || 'New conversation';
   updateControls();
+  keeper.changed();
 }
 
-function showRateNotice(text) {
+function showRateNotice(text, thread = conversations.current) {
   rateNotice?.remove();
-  rateNotice = conversation.addNotice(text, 'error');
+  rateNotice = thread.addNotice(text, 'error');
 }
 
-// The gateway refused a message for a limit. Refused before any reply text, the message
-// was never taken (the gateway keeps no trace of it): it leaves the conversation and goes
-// back into the message box, unless something new was typed there meanwhile.
-function onRateLimited(frame) {
-  const text = rateLimitText(frame);
-  if (!reply) return showRateNotice(text);
-  if (reply.hasText) return endReply('failed', text);
-  const { element, text: sent } = replyUserMessage ?? {};
-  reply.remove();
-  element?.remove();
-  clearReply();
-  if (sent && !ui.input.value) {
-    ui.input.value = sent;
+// A limit refused a message before any reply text: the gateway kept no trace of it, so it
+// goes back into the message box, unless something new was typed there meanwhile.
+function onRefused({ text, note, thread }) {
+  if (thread === conversations.current && text && !ui.input.value) {
+    ui.input.value = text;
     fitInput();
   }
-  showRateNotice(`${text} Your message was not sent; it is back in the message box.`);
+  showRateNotice(`${note} Your message was not sent; it is back in the message box.`, thread);
 }
 
 // The gateway says this connection's JWT expired: renew it with this tab's token if that
@@ -139,54 +161,27 @@ function onRenewalRefused() {
   panel.show('renewal_refused');
 }
 
-function errorText(frame) {
-  return typeof frame.error === 'string' && frame.error ? frame.error : 'Something went wrong.';
-}
-
-function endNote(stopReason) {
-  if (stopReason === 'max_tokens') return 'Cut short: the reply reached its length limit.';
-  return '';
-}
-
 function onFrame(frame) {
+  if (!keeper.admit(frame)) return;  // already processed: a replay overlapping what came
+  if (conversations.onFrame(frame)) return;
   switch (frame.type) {
-    case 'stream_start':
-      reply?.markStreaming();
-      break;
-    case 'stream_chunk':
-      if (reply && typeof frame.content === 'string') reply.append(frame.content);
-      break;
-    case 'stream_end': {
-      if (!reply) break;
-      const stopped = frame.cancelled === true || frame.stopReason === 'cancelled';
-      if (stopped) {
-        endReply('stopped', 'Stopped');
-      } else {
-        endReply('done', endNote(frame.stopReason));
-      }
-      break;
-    }
     case 'authenticated':
       renewalPending = false;
       if (panel.isOpen) panel.hide();
       break;
+    case 'going_away':
+      restarting = true;
+      showConnection('restarting', 'The gateway is restarting…');
+      break;
     case 'error':
-      // Access and limits first: these do not end a reply that is streaming.
       if (frame.code === 'token_expired') {
         onTokenExpired();
       } else if (frame.code === 'unauthenticated') {
         onRenewalRefused();
       } else if (frame.code === 'rate_limited') {
-        onRateLimited(frame);
-      } else if (reply) {
-        // A server that ends a cancelled reply with an error still means "stopped".
-        if (cancelRequested) {
-          endReply('stopped', 'Stopped');
-        } else {
-          endReply('failed', errorText(frame));
-        }
+        showRateNotice(rateLimitText(frame));
       } else if (frame.code !== 'nothing_to_cancel') {
-        conversation.addNotice(errorText(frame), 'error');
+        conversations.current.addNotice(errorText(frame), 'error');
       }
       break;
     default:
@@ -196,20 +191,9 @@ function onFrame(frame) {
 
 function send() {
   const text = ui.input.value;
-  if (!text.trim() || reply || !connection.sendUserMessage(text)) return;
-  replyUserMessage = { element: conversation.addUserMessage(text), text };
-  reply = conversation.startReply();
-  cancelRequested = false;
+  if (!text.trim() || !conversations.send(text)) return;
   ui.input.value = '';
   fitInput();
-  updateControls();
-}
-
-function stop() {
-  if (!reply || cancelRequested || !connection.sendCancel()) return;
-  cancelRequested = true;
-  reply.markStopping();
-  updateControls();
 }
 
 // Grows the message box with its text, up to a limit (then it scrolls).
@@ -218,6 +202,10 @@ function fitInput() {
   box.style.height = 'auto';
   const borders = box.offsetHeight - box.clientHeight;
   box.style.height = `${Math.min(box.scrollHeight + borders, MAX_INPUT_HEIGHT_PX)}px`;
+}
+
+function focusComposer() {
+  if (finePointer()) ui.input.focus();
 }
 
 // What was pasted into the panel: renew the open connection with it (a token_expired is
@@ -243,58 +231,94 @@ function onCredentialPasted(text) {
 
 connection.addEventListener('state', ({ detail }) => {
   if (detail.state === 'connecting') {
-    showConnection(everConnected ? 'reconnecting' : 'connecting',
-                   everConnected ? 'Reconnecting…' : 'Connecting…');
+    if (detail.why === 'restart') restarting = true;
+    if (restarting) {
+      showConnection('restarting', 'The gateway is restarting. Reconnecting…');
+    } else {
+      showConnection(everConnected ? 'reconnecting' : 'connecting',
+                     everConnected ? 'Reconnecting…' : 'Connecting…');
+    }
   } else if (detail.state === 'waiting') {
     const seconds = Math.max(1, Math.round(detail.delayMs / 1000));
-    showConnection('reconnecting', detail.why === 'forbidden'
-        ? `The gateway does not accept this page's address. Retrying in ${seconds} s…`
-        : `Disconnected. Reconnecting in ${seconds} s…`);
+    restarting = detail.why === 'restart';
+    if (restarting) {
+      showConnection('restarting', `The gateway is restarting. Reconnecting in ${seconds} s…`);
+    } else {
+      showConnection('reconnecting', detail.why === 'forbidden'
+          ? `The gateway does not accept this page's address. Retrying in ${seconds} s…`
+          : `Disconnected. Reconnecting in ${seconds} s…`);
+    }
     // The panel is for credentials; an outage is told in the top bar.
     if (panel.isOpen && !connection.isOpen) panel.hide();
   } else if (detail.state === 'locked') {
     lockReason = detail.reason;
-    showConnection('locked', 'Needs an API key or token');
-    panel.show(lockReason);
-    updateAccessButton();
+    if (lockReason === 'taken_over') {
+      showConnection('locked', 'Open in another tab or window');
+    } else {
+      showConnection('locked', 'Needs an API key or token');
+      panel.show(lockReason);
+    }
+    updateAccessButtons();
   }
   updateControls();
 });
 
 connection.addEventListener('session', ({ detail }) => {
   everConnected = true;
+  restarting = false;
   renewalPending = false;
   if (panel.isOpen) panel.hide();
   showConnection('connected', 'Connected');
   ui.connection.dataset.protocol = connection.protocol;
-  if (detail.reconnected) {
-    conversation.addNotice(
-        'Reconnected. This is a new session: the assistant does not remember the messages above.');
+  if (detail.resumed) {
+    keeper.resumed(detail);
+    conversations.onResumed();
+  } else {
+    // A resume that failed, or a reconnect with nothing to resume: the old session is gone.
+    if (detail.resumeFailed || detail.reconnected) conversations.onStartOver(detail.resumeFailed);
+    keeper.fresh(detail);
   }
   updateControls();
 });
 
 connection.addEventListener('closed', ({ detail }) => {
   renewalPending = false;
-  if (reply) {
-    endReply('failed', detail.code === CLOSE_UNAUTHORIZED
-        ? 'Access ended: this reply was cut off.'
-        : 'Connection lost: this reply was cut off.');
-  }
+  conversations.onConnectionLost(detail.code === CLOSE_UNAUTHORIZED
+    ? 'Access ended: this reply goes on when the page is let in again.'
+    : detail.code === CLOSE_TAKEN_OVER ? 'Paused: this session is open in another tab.'
+      : 'Connection lost. Reconnecting…');
   // 1008 "rate limit": the gateway closes a connection that sends frames too fast.
-  if (detail.code === 1008) {
-    conversation.addNotice('The gateway closed the connection because this page sent too ' +
-                           'much too fast. Reconnecting…', 'error');
+  if (detail.code === CLOSE_RATE_LIMIT) {
+    conversations.current.addNotice('The gateway closed the connection because this page sent ' +
+                                    'too much too fast. Reconnecting…', 'error');
+  }
+  keeper.flush();
+});
+
+connection.addEventListener('frame', ({ detail }) => onFrame(detail));
+conversations.addEventListener('change', onConversationsChanged);
+conversations.addEventListener('refused', ({ detail }) => onRefused(detail));
+
+sidebar.addEventListener('select', ({ detail }) => {
+  conversations.switchTo(detail.id);
+  focusComposer();
+});
+sidebar.addEventListener('create', () => {
+  conversations.create();
+  ui.input.focus();
+});
+sidebar.addEventListener('delete', ({ detail }) => {
+  if (!conversations.remove(detail.id)) {
+    conversations.current.addNotice('Not connected: delete it again once the connection is back.',
+                                    'error');
   }
 });
 
 panel.addEventListener('submit', ({ detail }) => onCredentialPasted(detail.text));
 panel.addEventListener('hidden', () => {
-  updateAccessButton();
-  if (connection.isOpen && window.matchMedia('(pointer: fine)').matches) ui.input.focus();
+  updateAccessButtons();
+  if (connection.isOpen) focusComposer();
 });
-
-connection.addEventListener('frame', ({ detail }) => onFrame(detail));
 
 ui.form.addEventListener('submit', (event) => {
   event.preventDefault();
@@ -307,13 +331,17 @@ ui.input.addEventListener('keydown', (event) => {
   }
 });
 ui.input.addEventListener('input', fitInput);
-ui.stop.addEventListener('click', stop);
+ui.stop.addEventListener('click', () => conversations.stop());
 ui.retry.addEventListener('click', () => connection.reconnectNow());
 ui.accessOpen.addEventListener('click', () => panel.show(lockReason));
+ui.takeBack.addEventListener('click', () => connection.resume());
 window.addEventListener('online', () => connection.reconnectNow());
+// A reload or a closed tab: what the page showed is written now (see session_keeper.js).
+window.addEventListener('pagehide', () => keeper.flush());
 
+conversations.restore(keeper.restore());
 connection.start();
-updateControls();
+onConversationsChanged();
 fitInput();
 // Focus the composer where that does not pop up an on-screen keyboard.
-if (window.matchMedia('(pointer: fine)').matches) ui.input.focus();
+focusComposer();

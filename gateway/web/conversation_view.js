@@ -1,6 +1,7 @@
-// The conversation on screen: the user's messages, the assistant's replies (Markdown,
-// re-rendered as chunks arrive) and notices such as "reconnected". Owns the children of
-// the conversation element; runs on the page's main thread.
+// One conversation's messages: the user's, the assistant's replies (Markdown, re-rendered
+// as chunks arrive), notices such as "reconnected", and what shows while there are none
+// ("Ask anything", "Loading…"). Owns the children of its log element, which is on screen
+// only while its conversation is (chat_thread.js); runs on the page's main thread.
 
 import { parseMarkdown } from './markdown.js';
 import { renderMarkdown } from './markdown_dom.js';
@@ -13,10 +14,33 @@ export class ConversationView {
   #log;
   #scroller;
 
-  // `log` receives the messages; `scroller` is the element that scrolls them.
+  // `log` receives the messages; `scroller` is the element that scrolls them, or a function
+  // that returns it while the log is on screen and null while it is not.
   constructor(log, scroller) {
     this.#log = log;
-    this.#scroller = scroller;
+    this.#scroller = typeof scroller === 'function' ? scroller : () => scroller;
+  }
+
+  get isEmpty() { return !this.#log.querySelector('.message, .notice'); }
+
+  // "Ask anything": the conversation has no messages yet.
+  showEmptyState() {
+    this.#placeholder('Ask anything', 'Replies stream in as they are written. Markdown is ' +
+                                      'rendered, code included.');
+  }
+
+  showLoading() {
+    this.#placeholder('Loading conversation…', '');
+  }
+
+  // A message of a history: the user's, or a reply that has ended (not announced: it is
+  // not news).
+  addHistoryMessage(role, text) {
+    if (role === 'user') return this.addUserMessage(text);
+    const reply = this.startReply({ live: false });
+    reply.append(text);
+    reply.finish('done');
+    return reply;
   }
 
   // Returns the message's element, so that a message the gateway refused can be removed.
@@ -30,15 +54,16 @@ export class ConversationView {
     return article;
   }
 
-  // A reply waiting for its first chunk; returns the ReplyView that fills it.
-  startReply() {
+  // A reply waiting for its first chunk; returns the ReplyView that fills it. `live`: screen
+  // readers hear it when it is complete.
+  startReply({ live = true } = {}) {
     const article = this.#article('assistant', 'Assistant');
     article.dataset.state = 'waiting';
     const body = document.createElement('div');
     body.className = 'message-body markdown';
     // Screen readers hear the reply once it is complete (aria-busy holds it back while it
     // streams) instead of every re-render.
-    body.setAttribute('aria-live', 'polite');
+    if (live) body.setAttribute('aria-live', 'polite');
     body.setAttribute('aria-busy', 'true');
     const meta = document.createElement('p');
     meta.className = 'message-meta';
@@ -59,6 +84,22 @@ export class ConversationView {
     return notice;
   }
 
+  #placeholder(title, text) {
+    this.#log.querySelector('.empty-state')?.remove();
+    const box = document.createElement('div');
+    box.className = 'empty-state';
+    const heading = document.createElement('p');
+    heading.className = 'empty-title';
+    heading.textContent = title;
+    box.append(heading);
+    if (text) {
+      const detail = document.createElement('p');
+      detail.textContent = text;
+      box.append(detail);
+    }
+    this.#log.append(box);
+  }
+
   #article(role, label) {
     this.#log.querySelector('.empty-state')?.remove();
     const article = document.createElement('article');
@@ -68,12 +109,15 @@ export class ConversationView {
   }
 
   #append(node) {
+    this.#log.querySelector('.empty-state')?.remove();
     this.#follow(() => this.#log.append(node), true);
   }
 
   // Runs `update`, then keeps the newest content in view if the reader was following it.
+  // Off screen there is nothing to keep in view.
   #follow(update, force = false) {
-    const s = this.#scroller;
+    const s = this.#scroller();
+    if (!s) return update();
     const following = force || s.scrollHeight - s.scrollTop - s.clientHeight < FOLLOW_SLACK_PX;
     update();
     if (following) s.scrollTop = s.scrollHeight;
@@ -100,6 +144,7 @@ export class ReplyView {
   get state() { return this.#article.dataset.state; }
   get finished() { return !['waiting', 'streaming', 'stopping'].includes(this.state); }
   get hasText() { return this.#text !== ''; }
+  get text() { return this.#text; }
 
   markStreaming() {
     if (this.state === 'waiting') this.#article.dataset.state = 'streaming';
@@ -119,6 +164,13 @@ export class ReplyView {
   markStopping() {
     this.#article.dataset.state = 'stopping';
     this.#showMeta('Stopping…');
+  }
+
+  // A note under a reply still running ("Reconnecting…"); an empty one takes it away.
+  setNote(text) {
+    if (this.finished) return;
+    if (text) return this.#showMeta(text);
+    if (this.state !== 'stopping') this.#meta.hidden = true;
   }
 
   // Ends the reply: "done", "stopped" or "failed" (with a readable `note`).

@@ -113,8 +113,10 @@ before(async () => {
     args.llmService, '--bind', '127.0.0.1', '--port', '0', '--provider', 'mock',
     '--mock-chunk-delay-ms', '10', '--mock-extra-words', '0',
   ]);
+  // --store memory: the three gateways share no file, and nothing is written under $HOME.
   const common = ['--bind', '127.0.0.1', '--port', '0',
-                  '--llm-service', `127.0.0.1:${llmService.port}`, '--io-threads', '1'];
+                  '--llm-service', `127.0.0.1:${llmService.port}`, '--io-threads', '1',
+                  '--store', 'memory'];
   keysGateway = await startService('gateway(api-keys)', [
     args.gateway, ...common, '--auth', 'api-keys', '--api-keys-file', keysFile,
   ]);

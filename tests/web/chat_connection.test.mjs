@@ -1,6 +1,6 @@
 // The page's WebSocket loop against fake sockets and mocked timers: the subprotocol it
 // offers and accepts, a URL asked for before every attempt, what it reports about a close,
-// locking and resuming.
+// locking and resuming; taking a session back with `resume`, and a drain's going_away.
 // Run: node --test tests/web/chat_connection.test.mjs
 
 import assert from 'node:assert/strict';
@@ -56,6 +56,7 @@ let plans;  // what prepare() answers, in order; a URL is made up once they run 
 let closes;  // what afterClose() was told
 let decisions;  // what afterClose() answers, in order; then { retry: true }
 let states;
+let resumeWith;  // what resumeRequest() answers
 
 function connection() {
   const c = new ChatConnection({
@@ -70,6 +71,7 @@ function connection() {
       return socket;
     },
     random: () => 0,  // backoff: 250 ms, 500 ms, 1 s, ...
+    resumeRequest: () => resumeWith,
   });
   c.addEventListener('state', ({ detail }) => states.push(detail));
   return c;
@@ -86,6 +88,7 @@ beforeEach(() => {
   closes = [];
   decisions = [];
   states = [];
+  resumeWith = null;
   mock.timers.enable({ apis: ['setTimeout'] });
 });
 
@@ -128,7 +131,8 @@ test('afterClose() learns whether the socket ever opened, and the close code', a
   await settle();
   sockets[0].closeWith(1006);  // refused before the upgrade: a browser sees only this
   await settle();
-  assert.deepEqual(closes[0], { opened: false, hadSession: false, code: 1006, reason: '' });
+  assert.deepEqual(closes[0],
+                   { opened: false, hadSession: false, code: 1006, reason: '', goingAway: false });
   assert.deepEqual(closed, [], 'no "closed" for a connection that never was');
 
   mock.timers.tick(250);
@@ -136,8 +140,11 @@ test('afterClose() learns whether the socket ever opened, and the close code', a
   sockets[1].establish();
   sockets[1].closeWith(4001, 'credential revoked');
   await settle();
-  assert.deepEqual(closes[1], { opened: true, hadSession: true, code: 4001, reason: 'credential revoked' });
-  assert.deepEqual(closed, [{ opened: true, hadSession: true, code: 4001, reason: 'credential revoked' }]);
+  const revoked = {
+    opened: true, hadSession: true, code: 4001, reason: 'credential revoked', goingAway: false,
+  };
+  assert.deepEqual(closes[1], revoked);
+  assert.deepEqual(closed, [revoked]);
 });
 
 test('a lock from afterClose() stops retrying until resume()', async () => {
@@ -256,4 +263,153 @@ test('an attempt that never gets established is abandoned after 10 s', async () 
   assert.deepEqual(sockets[0].closedByPage, { code: 1005, reason: '' });
   assert.equal(closes[0].opened, false);
   assert.equal(c.state, 'waiting');
+});
+
+// --- resume and going_away ---
+
+function sessions(c) {
+  const seen = [];
+  c.addEventListener('session', ({ detail }) => seen.push(detail));
+  return seen;
+}
+
+test('with a session to take back, resume is the first frame and the replay comes first', async () => {
+  resumeWith = { sessionId: 'old', resumeToken: 'secret-1', lastSeq: 41 };
+  const c = connection();
+  const seen = sessions(c);
+  const frames = [];
+  c.addEventListener('frame', ({ detail }) => frames.push(detail));
+  c.start();
+  await settle();
+  sockets[0].accept();
+  sockets[0].receive({ type: 'connection_established', sessionId: 'fresh', seq: 1,
+                       resumeToken: 'fresh-token' });
+  assert.deepEqual(sockets[0].sent,
+                   [{ type: 'resume', sessionId: 'old', resumeToken: 'secret-1', lastSeq: 41 }]);
+  assert.equal(c.isOpen, false, 'not usable until the resume is answered');
+  assert.equal(c.sendUserMessage('too early', 'c1'), false);
+
+  sockets[0].receive({ type: 'stream_chunk', sessionId: 'old', seq: 42, content: 'replayed' });
+  assert.deepEqual(frames.map((f) => f.seq), [42], 'the replay is delivered as frames');
+  assert.deepEqual(seen, []);
+  sockets[0].receive({ type: 'session_resumed', sessionId: 'old', seq: 43, replayed: 1,
+                       resumeToken: 'secret-2' });
+  assert.equal(c.isOpen, true);
+  assert.equal(c.sessionId, 'old');
+  assert.deepEqual(seen, [{ sessionId: 'old', resumeToken: 'secret-2', seq: 43, resumed: true,
+                            replayed: 1, resumeFailed: null, reconnected: false }]);
+  assert.equal(frames.length, 1, 'session_resumed is not a frame for the page');
+
+  assert.equal(c.sendUserMessage('hi', 'c1'), true);
+  assert.deepEqual(sockets[0].sent[1],
+                   { type: 'user_message', content: 'hi', conversationId: 'c1', sessionId: 'old' });
+});
+
+test('a failed resume goes on as the fresh session, with the reason', async () => {
+  resumeWith = { sessionId: 'old', resumeToken: 'secret-1', lastSeq: 7 };
+  const c = connection();
+  const seen = sessions(c);
+  c.start();
+  await settle();
+  sockets[0].accept();
+  sockets[0].receive({ type: 'connection_established', sessionId: 'fresh', seq: 1,
+                       resumeToken: 'fresh-token' });
+  sockets[0].receive({ type: 'error', code: 'resume_failed', reason: 'expired',
+                       sessionId: 'fresh', seq: 2 });
+  assert.equal(c.isOpen, true);
+  assert.equal(c.sessionId, 'fresh');
+  assert.deepEqual(seen, [{ sessionId: 'fresh', resumeToken: 'fresh-token', seq: 2,
+                            resumed: false, resumeFailed: 'expired', reconnected: false }]);
+});
+
+test('a resume that is never answered is abandoned after 30 s and tried again', async () => {
+  resumeWith = { sessionId: 'old', resumeToken: 'secret-1', lastSeq: 3 };
+  const c = connection();
+  c.start();
+  await settle();
+  sockets[0].accept();
+  sockets[0].receive({ type: 'connection_established', sessionId: 'fresh', seq: 1,
+                       resumeToken: 'fresh-token' });
+  mock.timers.tick(29999);
+  assert.equal(sockets[0].closedByPage, null);
+  mock.timers.tick(1);
+  assert.deepEqual(sockets[0].closedByPage, { code: 1005, reason: '' });
+  await settle();
+  assert.equal(c.state, 'waiting');
+  mock.timers.tick(250);
+  await settle();
+  sockets[1].accept();
+  sockets[1].receive({ type: 'connection_established', sessionId: 'fresh-2', seq: 1 });
+  assert.equal(sockets[1].sent[0].type, 'resume', 'the next connection resumes again');
+});
+
+test('without a session to take back, connection_established opens a fresh one', async () => {
+  const c = connection();
+  const seen = sessions(c);
+  c.start();
+  await settle();
+  sockets[0].accept();
+  sockets[0].receive({ type: 'connection_established', sessionId: 's', seq: 1,
+                       resumeToken: 'tok' });
+  assert.deepEqual(sockets[0].sent, []);
+  assert.deepEqual(seen, [{ sessionId: 's', resumeToken: 'tok', seq: 1, resumed: false,
+                            resumeFailed: null, reconnected: false }]);
+});
+
+test('going_away and close 1012: a restart, retried after retryAfterMs', async () => {
+  const c = connection();
+  const closed = [];
+  c.addEventListener('closed', ({ detail }) => closed.push(detail));
+  c.start();
+  await settle();
+  sockets[0].establish();
+  sockets[0].receive({ type: 'going_away', retryAfterMs: 1500, seq: 2 });
+  sockets[0].closeWith(1012, 'service restart');
+  await settle();
+  assert.equal(closed[0].goingAway, true);
+  assert.deepEqual(states.at(-1), { state: 'waiting', attempt: 1, delayMs: 1500, why: 'restart' });
+  mock.timers.tick(1499);
+  await settle();
+  assert.equal(sockets.length, 1, 'not before retryAfterMs');
+  mock.timers.tick(1);
+  await settle();
+  assert.equal(sockets.length, 2);
+
+  sockets[1].closeWith(1006);  // the new process is not up yet: still the restart
+  await settle();
+  assert.equal(states.at(-1).why, 'restart');
+  mock.timers.tick(500);
+  await settle();
+  sockets[2].establish();
+  sockets[2].closeWith(1006);  // an ordinary drop after that
+  await settle();
+  assert.equal(states.at(-1).why, undefined);
+});
+
+test('a close 1012 without going_away is a restart too', async () => {
+  const c = connection();
+  c.start();
+  await settle();
+  sockets[0].establish();
+  sockets[0].closeWith(1012);
+  await settle();
+  assert.equal(closes[0].goingAway, true);
+  assert.equal(states.at(-1).why, 'restart');
+});
+
+test('conversation requests carry their conversationId', async () => {
+  const c = connection();
+  c.start();
+  await settle();
+  sockets[0].establish('s');
+  c.sendCancel('c1');
+  c.sendGetHistory('c2');
+  c.sendListConversations();
+  c.sendDeleteConversation('c3');
+  assert.deepEqual(sockets[0].sent, [
+    { type: 'cancel', conversationId: 'c1', sessionId: 's' },
+    { type: 'get_history', conversationId: 'c2' },
+    { type: 'list_conversations' },
+    { type: 'delete_conversation', conversationId: 'c3' },
+  ]);
 });
