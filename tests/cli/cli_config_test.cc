@@ -1,5 +1,6 @@
 #include "tools/streamgate-cli/cli_config.h"
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
 namespace streamgate::cli {
@@ -83,6 +84,30 @@ TEST(CliConfig, ValidatesTheCombinationOfModes) {
   CliConfig half_mtls;
   half_mtls.tls_cert = "client.pem";
   EXPECT_FALSE(Validate(half_mtls).ok());
+}
+
+TEST(CliConfig, ValidatesTheConversationAndTheReconnectTimeout) {
+  CliConfig config;
+  config.conversation = "work_2-b";
+  EXPECT_TRUE(Validate(config).ok());
+  config.conversation = "not ok!";
+  absl::Status bad = Validate(config);
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(bad.message(), "--conversation: a conversation id is 1-64"))
+      << bad.message();
+  config.conversation = "";
+  EXPECT_FALSE(Validate(config).ok());
+  config.conversation = "ok";
+  config.grpc_target = "llm-service:50051";
+  EXPECT_FALSE(Validate(config).ok());  // llm-service has no threads
+  config.conversation = "default";
+  EXPECT_TRUE(Validate(config).ok());
+
+  CliConfig reconnect;
+  reconnect.reconnect_timeout = absl::ZeroDuration();
+  EXPECT_TRUE(Validate(reconnect).ok());  // zero: no resuming
+  reconnect.reconnect_timeout = -absl::Seconds(1);
+  EXPECT_FALSE(Validate(reconnect).ok());
 }
 
 }  // namespace

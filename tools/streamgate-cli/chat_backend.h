@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
+
 namespace streamgate::cli {
 
 // How one reply ended.
@@ -44,10 +46,17 @@ class ChatBackend {
   // Asks the server to stop the reply in progress; its OnReplyEnd says kCancelled (or
   // kCompleted when the reply won the race). Nothing happens when no reply is running.
   virtual void Cancel() = 0;
+  // Picks the conversation thread later messages go to ("default" until then). Only the
+  // gateway has threads.
+  virtual absl::Status SelectConversation(const std::string& /*id*/) {
+    return absl::FailedPreconditionError("conversation threads need the gateway, not --grpc");
+  }
+  virtual std::string conversation() const { return "default"; }
   // Ends the conversation. `graceful`: a close handshake; otherwise the connection is dropped
-  // at once (a reply in progress is cancelled either way). `done` runs on the io thread once
-  // nothing of the backend is pending; a later call with graceful=false hurries a graceful
-  // one along and does not run `done` twice.
+  // at once (a reply in progress is cancelled either way: the WebSocket backend sends
+  // `cancel` and closes gracefully then, since the gateway outlives a dropped connection). `done`
+  // runs on the io thread once nothing of the backend is pending; a later call with graceful=false
+  // hurries a graceful one along and does not run `done` twice.
   virtual void Shutdown(bool graceful, std::function<void()> done) = 0;
 };
 

@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <optional>
+#include <string_view>
 
 #include "tools/streamgate-cli/cli_config.h"
 #include "tools/streamgate-cli/ws_protocol.h"
@@ -15,6 +17,21 @@ bool IsBlank(const std::string& text) {
 }
 
 void Note(const std::string& text) { std::fprintf(stderr, "streamgate-cli: %s\n", text.c_str()); }
+
+// "/conversation" or "/conversation ID": the argument (possibly empty), or nullopt when
+// `line` is a message.
+std::optional<std::string> ConversationCommand(const std::string& line) {
+  constexpr std::string_view kCommand = "/conversation";
+  std::string_view rest(line);
+  while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t' || rest.back() == '\r')) {
+    rest.remove_suffix(1);
+  }
+  if (!rest.starts_with(kCommand)) return std::nullopt;
+  rest.remove_prefix(kCommand.size());
+  if (!rest.empty() && rest.front() != ' ' && rest.front() != '\t') return std::nullopt;
+  while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+  return std::string(rest);
+}
 
 }  // namespace
 
@@ -85,7 +102,19 @@ void ChatConsole::OnLine(std::optional<std::string> line) {
     return Finish(reply_failed_ ? kExitReplyFailed : kExitOk, /*graceful=*/true);
   }
   if (IsBlank(*line)) return ReadNextLine();  // the gateway would refuse it anyway
+  if (auto conversation = ConversationCommand(*line)) return SwitchConversation(*conversation);
   Ask(*line);
+}
+
+void ChatConsole::SwitchConversation(const std::string& id) {
+  if (!id.empty()) {
+    if (auto switched = backend_->SelectConversation(id); !switched.ok()) {
+      Note(std::string(switched.message()));
+      return ReadNextLine();
+    }
+  }
+  Note("conversation " + backend_->conversation());
+  ReadNextLine();
 }
 
 void ChatConsole::Ask(const std::string& text) {
@@ -136,7 +165,16 @@ void ChatConsole::OnReplyEnd(const ReplyEnd& end) {
   ReadNextLine();
 }
 
-void ChatConsole::OnNotice(const std::string& text) { Note(text); }
+void ChatConsole::OnNotice(const std::string& text) {
+  // At the prompt (a reconnect while idle): the note on its own line, then the prompt again.
+  bool at_prompt = options_.prompt && state_ == State::kIdle;
+  if (at_prompt) std::fputc('\n', stderr);
+  Note(text);
+  if (at_prompt) {
+    std::fputs("> ", stderr);
+    std::fflush(stderr);
+  }
+}
 
 void ChatConsole::OnConnectionLost(const std::string& reason) {
   if (state_ == State::kFinishing) return;

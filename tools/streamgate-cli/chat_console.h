@@ -12,7 +12,8 @@
 namespace streamgate::cli {
 
 // The person's side of a conversation: asks the one question (one-shot) or one question per
-// line of standard input (interactive), prints replies to stdout and notes to stderr, turns
+// line of standard input (interactive; the line "/conversation ID" switches threads
+// instead), prints replies to stdout and notes to stderr, turns
 // Ctrl-C into `cancel` (during a reply) or an exit (otherwise), and decides the exit code.
 // Signals arrive through an asio::signal_set, so nothing runs in a signal handler but Asio's
 // own self-pipe write. Owned by main; everything runs on the io thread.
@@ -52,6 +53,9 @@ class ChatConsole : public ChatListener {
   void ReadNextLine();
   void OnLine(std::optional<std::string> line);
   void Ask(const std::string& text);
+  // The line "/conversation ID": later messages go to thread ID ("/conversation" alone
+  // names the current one).
+  void SwitchConversation(const std::string& id);
   // Ends the reply text's line on stdout, if one is open.
   void EndLine();
   void Finish(int code, bool graceful);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "tools/streamgate-cli/ws_protocol.h"
 
 namespace streamgate::cli {
 namespace {
@@ -24,6 +25,15 @@ absl::Status Validate(const CliConfig& config) {
   }
   if (config.tls_cert.empty() != config.tls_key.empty()) {
     return Invalid("--tls-cert and --tls-key go together");
+  }
+  if (config.reconnect_timeout < absl::ZeroDuration()) {
+    return Invalid("--reconnect-timeout must not be negative");
+  }
+  if (auto valid = ValidateConversationId(config.conversation); !valid.ok()) {
+    return Invalid(absl::StrCat("--conversation: ", valid.message()));
+  }
+  if (config.conversation != kDefaultConversation && (config.grpc_mode() || config.probe_mode())) {
+    return Invalid("--conversation picks a gateway thread; --grpc and the probes have none");
   }
   if (!config.health_url.empty()) return ParseUrl(config.health_url, "http").status();
   if (config.grpc_mode()) {

@@ -42,6 +42,12 @@ struct CliConfig {
   bool grpc_tls = false;
   std::string tls_cert;
   std::string tls_key;
+  // The gateway's conversation thread every user_message and cancel names (1-64 of
+  // [A-Za-z0-9_-]).
+  std::string conversation = "default";
+  // After a lost connection, how long to keep trying to reconnect and resume the gateway
+  // session; zero: give up at once (exit 3).
+  absl::Duration reconnect_timeout = absl::Minutes(2);
   std::string question;  // from the positional words; empty means interactive
 
   bool interactive() const { return question.empty(); }

@@ -39,6 +39,17 @@ file named by --token-file (never on the command line, where other users can see
 
 Ctrl-C during a reply stops it ("[stopped]" on stderr); a second Ctrl-C, or Ctrl-C at the
 prompt, exits. Reply text goes to stdout, everything else to stderr. `--` ends the flags.
+
+A lost connection (a network failure, a gateway restart) does not end the session: the CLI
+reconnects with backoff for up to --reconnect-timeout and resumes it, and a reply in flight
+goes on where it stopped, no text twice (a note on stderr says so). If the gateway cannot
+resume it, the CLI says so and goes on as a new session without the earlier history. With
+--json every server frame is printed as received, except frames already printed before the
+drop and resume tokens, which are secrets: their value is printed as "<redacted>".
+
+Threads: --conversation ID sends every message (and Ctrl-C's cancel) to thread ID of the
+session; each thread has its own history. Interactively, the line "/conversation ID" switches
+to thread ID and "/conversation" alone names the current one.
 )";
 
 constexpr char kUsageTail[] = R"(
@@ -46,7 +57,7 @@ exit codes:
   0    the reply (interactively: every reply) completed; a probe found the service healthy
   1    a reply failed (an `error` frame, a failed gRPC call); a probe found it unhealthy
   2    bad flags or arguments
-  3    cannot connect to the gateway, or the connection was lost
+  3    cannot connect to the gateway, or the connection was lost and could not be resumed
   130  interrupted by Ctrl-C (also a one-shot reply stopped with Ctrl-C)
   143  terminated by SIGTERM
 )";
@@ -107,6 +118,11 @@ int main(int argc, char** argv) {
                   &config.grpc_tls);
   options.AddString("tls-cert", "--grpc: client certificate (mTLS)", &config.tls_cert);
   options.AddString("tls-key", "--grpc: private key of --tls-cert", &config.tls_key);
+  options.AddString("conversation", "the gateway thread to talk in: 1-64 of A-Za-z0-9_-",
+                    &config.conversation);
+  options.AddDuration("reconnect-timeout",
+                      "after a lost connection, how long to try to resume the session (0: exit)",
+                      &config.reconnect_timeout);
   cli::SplitArgs args = cli::SplitArguments(argc, argv, {"json", "help", "grpc-tls"});
   if (!args.words.empty() && args.words.front() == "keys") return AddKey(args.words);
   bool help = false;
@@ -149,7 +165,9 @@ int main(int argc, char** argv) {
         io, *cli::ParseUrl(config.url, "ws"),
         cli::WsChatBackend::Options{.connect_timeout = config.connect_timeout,
                                     .token = config.token,
-                                    .tls_ca = config.tls_ca},
+                                    .tls_ca = config.tls_ca,
+                                    .conversation = config.conversation,
+                                    .reconnect_timeout = config.reconnect_timeout},
         &console);
   }
   console.Start(backend.get());
