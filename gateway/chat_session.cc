@@ -155,7 +155,7 @@ void ChatSession::Discard() {
   state_ = State::kClosed;
   if (window_timer_) window_timer_->cancel();
   if (persist_timer_) persist_timer_->cancel();
-  if (persistent_) services_.store->DeleteSession(id_);
+  if (stored_) services_.store->DeleteSession(id_);
   services_.sessions->Remove(this);
 }
 
@@ -166,7 +166,7 @@ void ChatSession::Close(std::string_view why) {
   state_ = State::kClosed;
   if (window_timer_) window_timer_->cancel();
   if (persist_timer_) persist_timer_->cancel();
-  if (persistent_) {
+  if (stored_) {
     // No token works any more; the conversations stay in the store until --session-ttl.
     tokens_.Revoke();
     PersistSession();
@@ -257,7 +257,8 @@ void ChatSession::Resume(std::shared_ptr<Peer> peer, uint64_t attach_id, ResumeR
 }
 
 void ChatSession::Drain(int64_t retry_after_ms) {
-  if (state_ == State::kClosed) return;
+  // Once: a connection that finished its handshake as the drain began is told by both.
+  if (state_ == State::kClosed || drain_retry_after_ms_ >= 0) return;
   drain_retry_after_ms_ = retry_after_ms;
   if (state_ == State::kDetached) return Persist();
   if (active_replies_ == 0) {
@@ -265,8 +266,16 @@ void ChatSession::Drain(int64_t retry_after_ms) {
   }
 }
 
+bool ChatSession::Storable() {
+  // A session with nothing but its connection_established has nothing to resume after a
+  // restart: it costs the store nothing (idle connections are the many).
+  if (!persistent_ || (!stored_ && !conversations_)) return false;
+  stored_ = true;
+  return true;
+}
+
 void ChatSession::Persist() {
-  if (!persistent_ || state_ == State::kClosed) return;
+  if (state_ == State::kClosed || !Storable()) return;
   log_.SealTail();
   FlushFrames();
   // Exact now: after a clean shutdown no seq beyond the last is in doubt.
@@ -281,7 +290,7 @@ void ChatSession::Persist() {
 }
 
 void ChatSession::PersistSession() {
-  if (!persistent_) return;
+  if (!Storable()) return;
   if (log_.last_seq() + kSeqReserveBlock / 2 > reserved_seq_) {
     reserved_seq_ = log_.last_seq() + kSeqReserveBlock;
   }
@@ -296,7 +305,7 @@ void ChatSession::PersistSession() {
 }
 
 void ChatSession::SchedulePersist() {
-  if (!persistent_ || persist_scheduled_ || state_ == State::kClosed) return;
+  if (!stored_ || persist_scheduled_ || state_ == State::kClosed) return;
   if (log_.last_seq() <= persisted_seq_) return;
   persist_scheduled_ = true;
   if (!persist_timer_) persist_timer_ = std::make_unique<boost::asio::steady_timer>(executor_);
@@ -313,6 +322,7 @@ void ChatSession::SchedulePersist() {
 }
 
 void ChatSession::FlushFrames() {
+  if (!stored_) return;
   std::vector<ReplayLog::Frame> frames = log_.FinalFramesAfter(persisted_seq_);
   if (!frames.empty()) {
     std::vector<StoredFrame> stored;

@@ -134,6 +134,8 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
   void OnWindow(uint64_t generation);
   void Close(std::string_view why);
   void PersistSession();
+  // Whether this session goes to the store (and from now on always will).
+  bool Storable();
   void SchedulePersist();
   void FlushFrames();
   void ReportDetachedBytes();
@@ -193,6 +195,7 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
   bool restored_ = false;
   // With --resume-window 0 nothing of a session outlives its connection: no store writes.
   const bool persistent_;
+  bool stored_ = false;  // the store has (or is sent) a row of this session: see Storable
   std::vector<std::string> interrupted_;
 };
 

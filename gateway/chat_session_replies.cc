@@ -374,6 +374,7 @@ void ChatSession::Restore(SessionSnapshot snapshot) {
   created_at_ms_ = stored.created_at_ms;
   reserved_seq_ = stored.seq_reserved;
   restored_ = true;
+  stored_ = true;
   // Revoked (its window passed here) or its window passed while no process held it.
   bool window_passed =
       NowMs() - stored.last_seen_ms > absl::ToInt64Milliseconds(services_.config->resume_window);

@@ -71,6 +71,10 @@ size_t ReplayLog::FindIndex(uint64_t seq) const {
 
 ReplayLog::Frame ReplayLog::TakeNext() {
   size_t index = FindIndex(handed_seq_ + 1);
+  // After a rewind past sent ephemeral frames that are gone: the first one held.
+  if (index >= entries_.size() && head_ < entries_.size() && entries_[head_].seq > handed_seq_) {
+    index = head_;
+  }
   // A cursor moved past a gap cannot happen: entries are contiguous and never dropped
   // while pending.
   if (index >= entries_.size()) common::Fatal("replay_log", "TakeNext with nothing pending");
@@ -81,9 +85,16 @@ ReplayLog::Frame ReplayLog::TakeNext() {
   pending_bytes_ -= std::min(pending_bytes_, size);
   Frame frame{entry.seq, entry.frame};
   if (entry.ephemeral && entry.frame) {
-    // Sent once: keep the seq only.
+    // Sent once: keep the seq only, and at the front not even that (an idle session's log
+    // is then empty again: connection_established is the frame every session has).
     bytes_ -= size;
     entry.frame.reset();
+    size_t end = head_;
+    while (end < entries_.size() && entries_[end].ephemeral && !entries_[end].frame &&
+           entries_[end].seq <= handed_seq_) {
+      ++end;
+    }
+    if (end > head_) DropFront(end);
   }
   return frame;
 }
@@ -95,10 +106,13 @@ bool ReplayLog::RewindTo(uint64_t seq) {
     pending_bytes_ = 0;
     return true;
   }
-  if (FindIndex(seq + 1) >= entries_.size()) return false;
-  // Everything after `seq` becomes pending again.
+  if (seq + 1 < floor_) return false;
+  // Everything after `seq` becomes pending again (sent ephemeral frames before the first
+  // held one are gone: a replay would skip them anyway).
+  size_t from = head_ < entries_.size() && seq + 1 > entries_[head_].seq ? FindIndex(seq + 1)
+                                                                         : head_;
   size_t pending = 0;
-  for (size_t i = FindIndex(seq + 1); i < entries_.size(); ++i) {
+  for (size_t i = from; i < entries_.size(); ++i) {
     Entry& entry = entries_[i];
     // A frame for one connection that it never got goes to no other (a resume is another
     // connection): only its seq is kept.
@@ -113,13 +127,12 @@ bool ReplayLog::RewindTo(uint64_t seq) {
   return true;
 }
 
-uint64_t ReplayLog::oldest_seq() const {
-  return head_ < entries_.size() ? entries_[head_].seq : seq_ + 1;
-}
+uint64_t ReplayLog::oldest_seq() const { return std::min(floor_, seq_ + 1); }
 
 void ReplayLog::DropFront(size_t end) {
   for (size_t i = head_; i < end; ++i) {
     bytes_ -= SizeOf(entries_[i]);
+    if (!entries_[i].ephemeral) floor_ = std::max(floor_, entries_[i].seq + 1);
     entries_[i] = Entry{};
   }
   head_ = end;
@@ -196,6 +209,7 @@ void ReplayLog::SkipTo(uint64_t seq) {
   seq_ = seq;
   handed_seq_ = seq;
   pending_bytes_ = 0;
+  floor_ = seq + 1;
 }
 
 void ReplayLog::Restore(uint64_t last_seq, std::vector<Frame> frames) {
@@ -218,6 +232,7 @@ void ReplayLog::Restore(uint64_t last_seq, std::vector<Frame> frames) {
     entries_.clear();
   }
   for (const auto& entry : entries_) bytes_ += SizeOf(entry);
+  floor_ = entries_.empty() ? last_seq + 1 : entries_.front().seq;
 }
 
 }  // namespace streamgate::gateway

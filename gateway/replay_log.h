@@ -99,7 +99,8 @@ class ReplayLog {
 
   uint64_t last_seq() const { return seq_; }
   uint64_t handed_seq() const { return handed_seq_; }
-  // The oldest seq still held, or last_seq() + 1 when empty.
+  // The oldest seq a replay can start from (frames before it are gone), at most
+  // last_seq() + 1.
   uint64_t oldest_seq() const;
   size_t bytes() const { return bytes_; }
   size_t pending_bytes() const { return pending_bytes_; }
@@ -135,6 +136,9 @@ class ReplayLog {
   uint64_t seq_ = 0;
   uint64_t handed_seq_ = 0;
   uint64_t last_ended_reply_first_seq_ = 0;  // retention: the last reply to end
+  // Every replayable frame from this seq on is held (dropping sent ephemeral frames does
+  // not raise it): a resume from before it is a `gap`.
+  uint64_t floor_ = 1;
   size_t bytes_ = 0;
   size_t pending_bytes_ = 0;
 };

@@ -209,7 +209,8 @@ TEST(GatewayE2e, BothBinariesExitCleanlyOnSigterm) {
   auto going_away = client.ReadJson(2s);
   ASSERT_TRUE(going_away.has_value());
   EXPECT_EQ((*going_away)["type"], "going_away");
-  EXPECT_FALSE(client.ReadJson(2s).has_value());  // the connection was closed
+  auto after = client.ReadJson(2s);
+  EXPECT_FALSE(after.has_value()) << after->dump();  // the connection was closed
   EXPECT_EQ(client.server_close_reason().code, 1012);
   pair.llm().Signal(SIGINT);
   auto llm_status = pair.llm().WaitForExit(15s);

@@ -138,6 +138,8 @@ TEST(ResumeE2e, AnExpiredSessionCannotBeResumed) {
   WsTestClient first;
   auto session = OpenSession(first, pair.gateway_port());
   ASSERT_TRUE(session.has_value());
+  ASSERT_TRUE(first.SendJson(UserMessage("something to keep")));
+  ASSERT_TRUE(ReadTrackedUntil(first, *session, "stream_end").has_value());
   first.Abort();
   ASSERT_TRUE(pair.gateway()
                   .WaitForLine(std::regex("session end session=" + session->id +

@@ -65,16 +65,26 @@ TEST_F(ChatSessionTest, OpenAndAttachSendConnectionEstablishedWithAResumeToken) 
   EXPECT_EQ(session->state(), State::kAttached);
   EXPECT_EQ(sessions_.Find(session->id()), session);
 
-  // The store has the token's SHA-256, never the token; the frame that carried it is
-  // stored as its seq alone.
+  // Nothing to resume after a restart yet: not in the store at all.
+  session->Persist();
+  EXPECT_FALSE(Load(store_, session->id()).has_value());
+}
+
+TEST_F(ChatSessionTest, TheStoreGetsTheTokensHashWithTheFirstConversation) {
+  std::shared_ptr<FakePeer> peer;
+  auto session = OpenAttached(&peer);
+  const std::string token = Field(peer->delivered[0], "resumeToken");
+  UserMessage(*session, "hi");
+  ASSERT_NE(WaitForCall(0), nullptr);
   session->Persist();
   auto stored = Load(store_, session->id());
   ASSERT_TRUE(stored.has_value());
   EXPECT_EQ(stored->session.identity, "user-a");
-  EXPECT_EQ(stored->session.token_hash, common::Sha256(token));
-  ASSERT_EQ(stored->replay.size(), 1u);
-  EXPECT_EQ(stored->replay[0].seq, 1u);
-  EXPECT_EQ(stored->replay[0].frame, "");
+  EXPECT_EQ(stored->session.token_hash, common::Sha256(token));  // never the token
+  for (const auto& frame : stored->replay) {
+    EXPECT_EQ(frame.frame.find(token), std::string::npos);
+    EXPECT_GT(frame.seq, 1u);  // connection_established is not a frame to keep
+  }
 }
 
 TEST_F(ChatSessionTest, AReplysFramesReachThePeerInOrderWithTheirSeqs) {

@@ -136,20 +136,47 @@ TEST_F(ReplayLogTest, EphemeralFramesAreHandedOnceAndNeverReplayed) {
   auto first = TakeAll();
   ASSERT_EQ(first.size(), 2u);
   EXPECT_EQ(*first[0].text, "token#1");
-  // Once handed, only its seq is kept.
+  // Once handed it is gone (at the front nothing needs even its seq); a replay from before
+  // it is still no gap.
   EXPECT_EQ(log_.bytes(), std::string("reply#2").size());
-  EXPECT_EQ(log_.frames(), 2u);
+  EXPECT_EQ(log_.frames(), 1u);
+  EXPECT_EQ(log_.oldest_seq(), 1u);
   ASSERT_TRUE(log_.RewindTo(0));
   auto again = TakeAll();
-  ASSERT_EQ(Seqs(again), (std::vector<uint64_t>{1, 2}));
-  EXPECT_EQ(again[0].text, nullptr);
-  EXPECT_EQ(again[1].text, first[1].text);  // the same shared text, not a copy
+  ASSERT_EQ(Seqs(again), (std::vector<uint64_t>{2}));
+  EXPECT_EQ(again[0].text, first[1].text);  // the same shared text, not a copy
   auto stored = log_.FinalFramesAfter(0);
-  ASSERT_EQ(stored.size(), 2u);
-  EXPECT_EQ(stored[0].text, nullptr);
+  ASSERT_EQ(Seqs(stored), (std::vector<uint64_t>{2}));
   EXPECT_EQ(log_.ReplayableAfter(0), 1u);
   EXPECT_EQ(log_.ReplayableAfter(1), 1u);
   EXPECT_EQ(log_.ReplayableAfter(2), 0u);
+}
+
+TEST_F(ReplayLogTest, ASentEphemeralFrameBehindAReplayableOneKeepsItsSeq) {
+  log_.Push(Text("reply"));
+  log_.Push(Text("error"), /*ephemeral=*/true);
+  log_.Push(Text("more"));
+  auto first = TakeAll();
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(log_.frames(), 3u);  // seq 2 stays as a seq: frames are contiguous
+  ASSERT_TRUE(log_.RewindTo(1));
+  ASSERT_EQ(Seqs(TakeAll()), (std::vector<uint64_t>{2, 3}));
+  // Dropping the reply raises the floor past it, not past the ephemeral frame's seq.
+  log_.Acknowledge(1);
+  EXPECT_EQ(log_.oldest_seq(), 2u);
+  EXPECT_TRUE(log_.RewindTo(1));
+  EXPECT_FALSE(log_.RewindTo(0));
+}
+
+TEST_F(ReplayLogTest, AnIdleSessionsLogHoldsNothingOnceItsFirstFrameIsSent) {
+  log_.Push(Text("connection_established"), /*ephemeral=*/true);
+  TakeAll();
+  EXPECT_EQ(log_.frames(), 0u);
+  EXPECT_EQ(log_.bytes(), 0u);
+  EXPECT_EQ(log_.last_seq(), 1u);
+  EXPECT_TRUE(log_.RewindTo(1));
+  EXPECT_TRUE(log_.RewindTo(0));  // nothing replayable was ever lost
+  EXPECT_FALSE(log_.has_pending());
 }
 
 TEST_F(ReplayLogTest, FinalFramesAfterLeavesTheGrowingChunkForLater) {
