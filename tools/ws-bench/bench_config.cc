@@ -68,11 +68,23 @@ absl::Status Validate(const BenchConfig& config) {
   if (config.message_mode() && config.idle_seconds > 0) {
     return Invalid("--messages and --idle-seconds are two different scenarios; give one");
   }
+  if (config.resume_mode()) {
+    if (config.message_mode() || config.idle_seconds > 0) {
+      return Invalid(
+          "--resume is a scenario of its own (one message per session): drop "
+          "--messages and --idle-seconds");
+    }
+    if (config.grpc_mode()) return Invalid("--resume needs the gateway (--url), not --grpc");
+  }
+  if (config.cut_after_chunks < 1) return Invalid("--cut-after-chunks must be at least 1");
+  if (config.reconnect_delay_ms > 0 && !config.resume_mode()) {
+    return Invalid("--reconnect-delay-ms only applies with --resume");
+  }
   if (config.grpc_mode() && !config.message_mode()) {
     return Invalid("--grpc drives replies: give --messages (there is no idle gRPC scenario)");
   }
-  if (config.sync_start && !config.message_mode()) {
-    return Invalid("--sync-start only applies with --messages");
+  if (config.sync_start && !config.reply_mode()) {
+    return Invalid("--sync-start only applies with --messages or --resume");
   }
   if (config.start_spread_ms > 0 && !config.sync_start) {
     return Invalid("--start-spread-ms only applies with --sync-start");

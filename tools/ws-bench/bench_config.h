@@ -29,6 +29,14 @@ struct BenchConfig {
   // at once from the start instead of growing with the ramp.
   bool sync_start = false;
   int start_spread_ms = 0;
+  // Resume scenario: each connection is a session that sends one message, drops its TCP
+  // connection (no close handshake) after cut_after_chunks chunks, reconnects at once,
+  // resumes the session and reads the reply to its end, checking it is whole and exactly once.
+  bool resume = false;
+  int cut_after_chunks = 3;
+  // Between the cut and the reconnect; 0 (at once) leaves the replay with only what was in
+  // flight, a longer pause lets the reply run on detached into the replay log.
+  int reconnect_delay_ms = 0;
   int threads = 1;  // each runs its own event loop over a share of the connections
   int timeout_seconds = 60;
   bool allow_remote = false;
@@ -39,6 +47,9 @@ struct BenchConfig {
   std::vector<int> server_pids;
 
   bool message_mode() const { return messages > 0; }
+  bool resume_mode() const { return resume; }
+  // A scenario that sends messages and waits for their replies (not the idle hold).
+  bool reply_mode() const { return message_mode() || resume_mode(); }
   bool grpc_mode() const { return !grpc_target.empty(); }
 };
 

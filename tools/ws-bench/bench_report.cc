@@ -44,12 +44,80 @@ std::string TargetText(const BenchConfig& config) {
   return config.grpc_mode() ? absl::StrCat("grpc://", config.grpc_target) : config.url;
 }
 
+const char* ScenarioName(const BenchConfig& config) {
+  if (config.resume_mode()) return "resume";
+  return config.message_mode() ? "messages" : "idle";
+}
+
+int64_t RepliesExpected(const BenchConfig& config) {
+  return config.resume_mode() ? config.connections : int64_t{config.connections} * config.messages;
+}
+
+// The resume scenario: every session resumed and verified, nothing lost or twice.
+bool ResumeSucceeded(const BenchConfig& config, const BenchResult& result) {
+  const ResumeStats& resume = result.stats.resume();
+  return result.reference.has_value() && result.reference->ok() &&
+         resume.resumed() == config.connections && resume.completed() == config.connections &&
+         resume.failed() == 0 && resume.lost_chunks() == 0 && resume.duplicated_chunks() == 0 &&
+         resume.text_mismatches() == 0;
+}
+
+Json ResumeJson(const BenchConfig& config, const BenchResult& result) {
+  const ResumeStats& resume = result.stats.resume();
+  Json reference = nullptr;
+  if (result.reference.has_value()) {
+    const ReferenceReply& ref = *result.reference;
+    reference = Json{{"ok", ref.ok()},
+                     {"error", ref.error},
+                     {"chunks", ref.chunks},
+                     {"text_bytes", ref.text.size()},
+                     {"duration_ms", Round3(ref.duration_ms)}};
+  }
+  return Json{{"cut_after_chunks", config.cut_after_chunks},
+              {"reconnect_delay_ms", config.reconnect_delay_ms},
+              {"sessions", config.connections},
+              {"resumed", resume.resumed()},
+              {"completed", resume.completed()},
+              {"failed", resume.failed()},
+              {"failure_reasons", Counts(resume.failure_reasons())},
+              {"lost_chunks", resume.lost_chunks()},
+              {"duplicated_chunks", resume.duplicated_chunks()},
+              {"text_mismatches", resume.text_mismatches()},
+              {"replayed_frames", resume.replayed_frames()},
+              {"replayed_max", resume.replayed_max()},
+              {"latency_ms", LatencyJson(resume.latency_ms())},
+              {"reference", reference}};
+}
+
+void AppendResumeSummary(const BenchConfig& config, const BenchResult& result, std::string* out) {
+  const ResumeStats& resume = result.stats.resume();
+  Percentiles latency = Summarize(resume.latency_ms());
+  absl::StrAppendFormat(out,
+                        "  resume (cut after %d chunks, reconnect after %d ms): "
+                        "%d/%d resumed, %d completed, %d failed; "
+                        "%d lost, %d duplicated chunks, %d text mismatches; "
+                        "%d frames replayed (max %d)\n"
+                        "  resume ms (reconnect -> session_resumed) p50 %.2f p90 %.2f p99 %.2f "
+                        "max %.2f\n",
+                        config.cut_after_chunks, config.reconnect_delay_ms, resume.resumed(),
+                        config.connections, resume.completed(), resume.failed(),
+                        resume.lost_chunks(), resume.duplicated_chunks(), resume.text_mismatches(),
+                        resume.replayed_frames(), resume.replayed_max(), latency.p50, latency.p90,
+                        latency.p99, latency.max);
+  if (result.reference.has_value() && !result.reference->ok()) {
+    absl::StrAppendFormat(out, "  reference reply: %s\n", result.reference->error);
+  }
+  for (const auto& [reason, count] : resume.failure_reasons()) {
+    absl::StrAppendFormat(out, "  session failed: %d x %s\n", count, reason);
+  }
+}
+
 }  // namespace
 
 bool RunSucceeded(const BenchConfig& config, const BenchResult& result) {
   const BenchStats& stats = result.stats;
-  bool all_replies =
-      !config.message_mode() || stats.completed() == int64_t{config.connections} * config.messages;
+  bool all_replies = !config.reply_mode() || stats.completed() == RepliesExpected(config);
+  if (config.resume_mode() && !ResumeSucceeded(config, result)) return false;
   return !result.timed_out && result.attempted == config.connections &&
          stats.established() == config.connections && stats.connect_failed() == 0 &&
          stats.dropped() == 0 && stats.errors() == 0 && stats.mismatches() == 0 &&
@@ -80,7 +148,7 @@ std::string ReportJson(const BenchConfig& config, const BenchResult& result) {
       {"tool", "ws-bench"},
       {"label", config.label},
       {"mode", config.grpc_mode() ? "grpc" : "websocket"},
-      {"scenario", config.message_mode() ? "messages" : "idle"},
+      {"scenario", ScenarioName(config)},
       {"target", TargetText(config)},
       {"config",
        {{"connections", config.connections},
@@ -90,6 +158,9 @@ std::string ReportJson(const BenchConfig& config, const BenchResult& result) {
         {"sync_start", config.sync_start},
         {"start_spread_ms", config.start_spread_ms},
         {"idle_seconds", config.idle_seconds},
+        {"resume", config.resume},
+        {"cut_after_chunks", config.cut_after_chunks},
+        {"reconnect_delay_ms", config.reconnect_delay_ms},
         {"ramp_per_sec", config.ramp_per_sec},
         {"threads", config.threads},
         {"timeout_seconds", config.timeout_seconds}}},
@@ -126,6 +197,7 @@ std::string ReportJson(const BenchConfig& config, const BenchResult& result) {
         {"max_rss_kb", result.client_max_rss_kb},
         {"open_file_limit", result.open_file_limit}}},
   };
+  if (config.resume_mode()) report["resume"] = ResumeJson(config, result);
   return report.dump();
 }
 
@@ -137,7 +209,7 @@ std::string ReportSummary(const BenchConfig& config, const BenchResult& result) 
       config.label.empty() ? "-" : config.label, TargetText(config),
       RunSucceeded(config, result) ? "OK" : "FAILED", result.timed_out ? " (timed out)" : "",
       result.attempted, stats.established(), stats.connect_failed(), stats.dropped());
-  if (config.message_mode()) {
+  if (config.reply_mode()) {
     Percentiles end = Summarize(stats.end_ms());
     Percentiles first = Summarize(stats.first_chunk_ms());
     const double busy = BusySeconds(result);
@@ -146,13 +218,14 @@ std::string ReportSummary(const BenchConfig& config, const BenchResult& result) 
                           "%d mismatches, %d violations\n"
                           "  first chunk ms p50 %.2f p99 %.2f; stream_end ms p50 %.2f p90 %.2f "
                           "p99 %.2f max %.2f\n",
-                          stats.completed(), int64_t{config.connections} * config.messages, busy,
+                          stats.completed(), RepliesExpected(config), busy,
                           PerSecond(stats.completed(), busy), PerSecond(stats.chunks(), busy),
                           stats.errors(), stats.mismatches(), stats.violations(), first.p50,
                           first.p99, end.p50, end.p90, end.p99, end.max);
   } else {
     absl::StrAppendFormat(&out, "  held %.1fs; %d violations\n", result.hold_s, stats.violations());
   }
+  if (config.resume_mode()) AppendResumeSummary(config, result, &out);
   for (const ProcessUsage& usage : result.servers) {
     absl::StrAppendFormat(&out, "  pid %d: rss %d -> %d kB (peak %d), cpu %.2fs%s\n", usage.pid,
                           usage.rss_kb_start.value_or(-1), usage.rss_kb_end.value_or(-1),

@@ -53,11 +53,15 @@ BenchResult BenchRun::Run() {
   BenchResult result;
   result.open_file_limit = open_file_limit_;
   RunProgress progress;
+  const Clock::time_point deadline = Clock::now() + std::chrono::seconds(config_.timeout_seconds);
+  // Before the clock of the run starts, so that the ramp and the rates leave it out.
+  if (config_.resume_mode()) result.reference = FetchReferenceReply(config_, target_, deadline);
   std::unique_ptr<LoadDriver> driver;
   if (config_.grpc_mode()) {
     driver = std::make_unique<GrpcDriver>(config_, GrpcAddress(target_), &progress);
   } else {
-    driver = std::make_unique<WsDriver>(config_, target_, &progress);
+    const ReferenceReply* reference = result.reference.has_value() ? &*result.reference : nullptr;
+    driver = std::make_unique<WsDriver>(config_, target_, reference, &progress);
   }
   ProcessSampler sampler(config_.server_pids);
   sampler.SampleStart();
@@ -65,7 +69,6 @@ BenchResult BenchRun::Run() {
   getrusage(RUSAGE_SELF, &usage_start);
 
   const Clock::time_point start = Clock::now();
-  const Clock::time_point deadline = start + std::chrono::seconds(config_.timeout_seconds);
   const auto hold = std::chrono::seconds(config_.idle_seconds);
   driver->Start(start);
   std::optional<Clock::time_point> hold_start;
@@ -80,7 +83,7 @@ BenchResult BenchRun::Run() {
       released = true;
     }
     if (progress.finished.load() >= config_.connections) {
-      if (config_.message_mode()) break;
+      if (config_.reply_mode()) break;
       // Idle: the hold starts once every connection is open (or failed).
       if (!hold_start.has_value()) hold_start = now;
       if (now - *hold_start >= hold) break;

@@ -1,11 +1,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "tools/ws-bench/bench_config.h"
 #include "tools/ws-bench/bench_stats.h"
 #include "tools/ws-bench/process_sampler.h"
+#include "tools/ws-bench/reference_reply.h"
 
 namespace streamgate::bench {
 
@@ -20,9 +22,11 @@ struct BenchResult {
   double client_cpu_seconds = 0;  // this process, over the same span
   int64_t client_max_rss_kb = 0;
   uint64_t open_file_limit = 0;
+  std::optional<ReferenceReply> reference;  // the resume scenario's
 };
 
-// Runs one scenario from the main thread: starts the driver (WebSocket or gRPC), watches its
+// Runs one scenario from the main thread: (resume: fetches the reference reply first, within
+// --timeout) starts the driver (WebSocket or gRPC), watches its
 // progress, samples the servers, decides when the work is done (every reply received, or
 // the idle hold over, or --timeout reached), then stops the driver within the bound.
 class BenchRun {

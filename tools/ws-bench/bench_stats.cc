@@ -65,6 +65,7 @@ void BenchStats::Merge(const BenchStats& other) {
   Append(other.start_ms_, &start_ms_);
   Append(other.first_chunk_ms_, &first_chunk_ms_);
   Append(other.end_ms_, &end_ms_);
+  resume_.Merge(other.resume_);
   if (other.first_send_.has_value() &&
       (!first_send_.has_value() || *other.first_send_ < *first_send_)) {
     first_send_ = other.first_send_;

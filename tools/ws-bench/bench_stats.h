@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/ws-bench/resume_stats.h"
+
 namespace streamgate::bench {
 
 using Clock = std::chrono::steady_clock;
@@ -54,6 +56,10 @@ class BenchStats {
   // A frame or event the protocol does not allow at that point; `what` names the kind.
   void AddViolation(const std::string& what) { ++violations_[what]; }
 
+  // The resume scenario's own figures (empty in the others).
+  ResumeStats& resume() { return resume_; }
+  const ResumeStats& resume() const { return resume_; }
+
   void Merge(const BenchStats& other);
 
   int64_t established() const { return established_; }
@@ -94,6 +100,7 @@ class BenchStats {
   std::vector<double> end_ms_;
   std::optional<Clock::time_point> first_send_;
   std::optional<Clock::time_point> last_end_;
+  ResumeStats resume_;
 };
 
 struct Percentiles {

@@ -78,6 +78,7 @@ FrameType TypeFromName(std::string_view name) {
   if (name == "stream_end") return FrameType::kStreamEnd;
   if (name == "connection_established") return FrameType::kConnectionEstablished;
   if (name == "error") return FrameType::kError;
+  if (name == "session_resumed") return FrameType::kSessionResumed;
   return FrameType::kUnknown;
 }
 
@@ -117,6 +118,17 @@ bool ReadHex4(std::string_view text, size_t at, uint32_t* value) {
     *value = *value * 16 + digit;
   }
   return true;
+}
+
+// A non-negative JSON integer, or -1 for anything else (a fraction, a sign, too many digits).
+int64_t ParseCount(std::string_view raw) {
+  if (raw.empty() || raw.size() > 18) return -1;
+  int64_t value = 0;
+  for (char c : raw) {
+    if (c < '0' || c > '9') return -1;
+    value = value * 10 + (c - '0');
+  }
+  return value;
 }
 
 }  // namespace
@@ -208,12 +220,16 @@ bool ScanServerFrame(std::string_view frame, ServerFrame* out) {
     if (cursor.AtEnd()) return false;
     bool is_string = cursor.Peek() == '"';
     std::string_view value;
+    size_t value_start = cursor.pos;
     if (is_string) {
       if (!cursor.ReadString(&value)) return false;
     } else if (!cursor.SkipValue()) {
       return false;
     }
-    if (is_string) {
+    if (!is_string && (key == "seq" || key == "replayed")) {
+      int64_t count = ParseCount(cursor.text.substr(value_start, cursor.pos - value_start));
+      (key == "seq" ? out->seq : out->replayed) = count;
+    } else if (is_string) {
       if (key == "type") {
         out->type = TypeFromName(value);
         have_type = true;
@@ -223,6 +239,10 @@ bool ScanServerFrame(std::string_view frame, ServerFrame* out) {
         content_raw = value;
       } else if (key == "code") {
         if (!AppendUnescaped(value, &out->code)) return false;
+      } else if (key == "reason") {
+        if (!AppendUnescaped(value, &out->reason)) return false;
+      } else if (key == "resumeToken") {
+        if (!AppendUnescaped(value, &out->resume_token)) return false;
       }
     }
     cursor.SkipSpace();

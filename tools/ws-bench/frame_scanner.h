@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,7 @@ enum class FrameType {
   kStreamChunk,
   kStreamEnd,
   kError,
+  kSessionResumed,
   kUnknown,  // a "type" this tool does not know
 };
 
@@ -21,10 +23,15 @@ struct ServerFrame {
   std::string session_id;
   std::string content;  // unescaped; read for stream_chunk only
   std::string code;     // error frames: the machine-readable code ("" from servers without one)
+  std::string reason;   // error frames: resume_failed's reason
+  std::string resume_token;  // connection_established, session_resumed
+  int64_t seq = -1;          // -1: absent (or not a non-negative integer)
+  int64_t replayed = -1;     // session_resumed: frames replayed
 };
 
-// Reads the top-level string fields "type", "sessionId", "content" (stream_chunk only) and
-// "code" of one JSON object, skipping every other value (numbers, nested "usage", ...).
+// Reads the top-level string fields "type", "sessionId", "content" (stream_chunk only),
+// "code", "reason" and "resumeToken" and the integers "seq" and "replayed" of one JSON object,
+// skipping every other value (nested "usage", ...).
 //
 // Why not a JSON library: with thousands of connections on a 2-core machine the load
 // generator competes with the servers it measures, and a single pass that allocates only

@@ -77,6 +77,11 @@ int main(int argc, char** argv) {
   options.AddBool("sync-start", "send nothing until every connection is open", &config.sync_start);
   options.AddInt("start-spread-ms", "with --sync-start: spread the first messages over this",
                  &config.start_spread_ms, 0, 3600000);
+  options.AddBool("resume", "resume scenario: cut each reply, reconnect, resume", &config.resume);
+  options.AddInt("cut-after-chunks", "resume: chunks processed before the connection is cut",
+                 &config.cut_after_chunks, 1, 1000000);
+  options.AddInt("reconnect-delay-ms", "resume: pause between the cut and the reconnect",
+                 &config.reconnect_delay_ms, 0, 3600000);
   options.AddInt("threads", "event-loop threads", &config.threads, 1, 64);
   options.AddInt("timeout", "seconds the whole run may take", &config.timeout_seconds, 1, 86400);
   options.AddBool("allow-remote", "allow a target outside 127.0.0.0/8 and ::1",

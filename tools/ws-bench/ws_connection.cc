@@ -1,43 +1,15 @@
 #include "tools/ws-bench/ws_connection.h"
 
-#include <boost/asio/connect.hpp>
-
 #include "absl/strings/str_cat.h"
+#include "tools/ws-bench/client_frames.h"
 
 namespace streamgate::bench {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
-using tcp = net::ip::tcp;
 
 namespace {
-
-// Long enough for a loaded server's accept backlog (SYN retries come at 1 s and 3 s); the
-// whole run is bounded by --timeout anyway.
-constexpr auto kOpenTimeout = std::chrono::seconds(15);
-// Server frames here are small; a bigger one means something is wrong.
-constexpr size_t kMaxFrameBytes = 1 << 20;
-// Client frames are masked through a write buffer Beast allocates per connection (4 KiB by
-// default). Ours are under 200 bytes, so a small one saves memory over 15,000 connections.
-constexpr size_t kWriteBufferBytes = 512;
-
-// JSON string escaping for the two fields we send. The text is our own ASCII, but the session
-// id came from the server.
-void AppendJsonString(std::string* out, std::string_view text) {
-  out->push_back('"');
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      absl::StrAppend(out, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
-    } else {
-      out->push_back(c);
-    }
-  }
-  out->push_back('"');
-}
 
 bool IsOrdinaryEnd(const beast::error_code& ec) {
   return ec == websocket::error::closed || ec == net::error::operation_aborted;
@@ -47,8 +19,7 @@ bool IsOrdinaryEnd(const beast::error_code& ec) {
 
 WsConnection::WsConnection(net::io_context& io, const BenchConfig& config, const Target& target,
                            int index, BenchStats* stats, RunProgress* progress)
-    : socket_(io),
-      open_timer_(io),
+    : io_(io),
       config_(config),
       target_(target),
       index_(index),
@@ -57,73 +28,25 @@ WsConnection::WsConnection(net::io_context& io, const BenchConfig& config, const
 
 void WsConnection::CloseSocket() {
   beast::error_code ignored;
-  open_timer_.cancel();
   if (ws_) {
     ws_->next_layer().socket().close(ignored);
-  } else {
-    socket_.close(ignored);
+  } else if (auto opener = opener_.lock()) {
+    opener->Cancel();
   }
 }
 
 void WsConnection::Start() {
-  open_timer_.expires_after(kOpenTimeout);
-  open_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (!ec && self->phase_ == Phase::kOpening) self->CloseSocket();
-  });
-  net::async_connect(socket_, target_.endpoints,
-                     beast::bind_front_handler(&WsConnection::OnConnect, shared_from_this()));
+  opener_ = WsOpener::Open(
+      io_, config_, target_,
+      [self = shared_from_this()](const std::string& error, std::unique_ptr<WsStream> stream) {
+        self->OnOpen(error, std::move(stream));
+      });
 }
 
-void WsConnection::OnConnect(beast::error_code ec, const tcp::endpoint&) {
+void WsConnection::OnOpen(const std::string& error, std::unique_ptr<WsStream> stream) {
   if (closing_) return;
-  if (ec) return FailOpening(absl::StrCat("connect: ", ec.message()));
-  beast::error_code ignored;
-  // Our user_message must leave at once, or Nagle would add to the latency we measure.
-  socket_.set_option(tcp::no_delay(true), ignored);
-  using Stream = websocket::stream<common::TransportStream>;
-  if (!target_.tls) {
-    ws_ = std::make_unique<Stream>(common::TransportStream(std::move(socket_)));
-    open_timer_.cancel();
-    return StartHandshake();
-  }
-  ws_ = std::make_unique<Stream>(common::TransportStream(std::move(socket_), target_.tls_context));
-  SSL_set_tlsext_host_name(ws_->next_layer().tls()->native_handle(), target_.host.c_str());
-  ws_->next_layer().tls()->async_handshake(
-      net::ssl::stream_base::client,
-      beast::bind_front_handler(&WsConnection::OnTlsHandshake, shared_from_this()));
-}
-
-void WsConnection::OnTlsHandshake(beast::error_code ec) {
-  open_timer_.cancel();
-  if (closing_) return;
-  if (ec) return FailOpening(absl::StrCat("tls: ", ec.message()));
-  StartHandshake();
-}
-
-void WsConnection::StartHandshake() {
-  // The WebSocket layer's own timeouts take over from here.
-  websocket::stream_base::timeout timeouts{};
-  timeouts.handshake_timeout = kOpenTimeout;
-  timeouts.idle_timeout = websocket::stream_base::none();
-  timeouts.keep_alive_pings = false;
-  ws_->set_option(timeouts);
-  ws_->set_option(
-      websocket::stream_base::decorator([token = config_.token](websocket::request_type& request) {
-        request.set(beast::http::field::user_agent, "ws-bench");
-        if (!token.empty()) request.set(beast::http::field::authorization, "Bearer " + token);
-      }));
-  ws_->write_buffer_bytes(kWriteBufferBytes);
-  ws_->read_message_max(kMaxFrameBytes);
-  std::string host = target_.host.find(':') != std::string::npos
-                         ? absl::StrCat("[", target_.host, "]:", target_.port)
-                         : absl::StrCat(target_.host, ":", target_.port);
-  ws_->async_handshake(host, target_.path,
-                       beast::bind_front_handler(&WsConnection::OnHandshake, shared_from_this()));
-}
-
-void WsConnection::OnHandshake(beast::error_code ec) {
-  if (closing_) return;
-  if (ec) return FailOpening(absl::StrCat("handshake: ", ec.message()));
+  if (!error.empty()) return FailOpening(error);
+  ws_ = std::move(stream);
   phase_ = Phase::kAwaitingHello;
   DoRead();
 }
@@ -217,6 +140,8 @@ void WsConnection::HandleReplyFrame(ServerFrame& frame) {
       // An error during a reply ends it (the gateway sends no stream_end after one).
       if (in_reply) EndReply();
       return;
+    case FrameType::kSessionResumed:
+      return stats_->AddViolation("unexpected_session_resumed");
     case FrameType::kUnknown:
       return stats_->AddViolation("unknown_type");
   }
@@ -248,12 +173,7 @@ void WsConnection::OnSendTimer(beast::error_code ec) {
 
 void WsConnection::SendNext() {
   sent_text_ = UserMessageText(index_, messages_done_ + 1, config_.words);
-  out_frame_.clear();
-  out_frame_.append(R"({"type":"user_message","content":)");
-  AppendJsonString(&out_frame_, sent_text_);
-  out_frame_.append(R"(,"sessionId":)");
-  AppendJsonString(&out_frame_, session_id_);
-  out_frame_.push_back('}');
+  out_frame_ = UserMessageFrame(sent_text_, session_id_);
   timings_ = ReplyTimings{};
   reply_text_.clear();
   phase_ = Phase::kAwaitingReply;

@@ -9,10 +9,11 @@
 #include <string>
 #include <string_view>
 
-#include "common/transport_stream.h"
 #include "tools/ws-bench/bench_config.h"
 #include "tools/ws-bench/bench_stats.h"
 #include "tools/ws-bench/frame_scanner.h"
+#include "tools/ws-bench/ws_client.h"
+#include "tools/ws-bench/ws_open.h"
 
 namespace streamgate::bench {
 
@@ -21,18 +22,15 @@ namespace streamgate::bench {
 // and times each reply. Kept alive by its pending Beast operations (its worker holds it
 // weakly); everything runs on its worker's single thread, so no strand is needed. Results go
 // into the worker's BenchStats and the shared RunProgress.
-class WsConnection : public std::enable_shared_from_this<WsConnection> {
+class WsConnection : public WsClient, public std::enable_shared_from_this<WsConnection> {
  public:
   WsConnection(boost::asio::io_context& io, const BenchConfig& config, const Target& target,
                int index, BenchStats* stats, RunProgress* progress);
 
-  void Start();
-  // --sync-start: sends the first message at `go` plus this connection's share of the
-  // spread. Ignored unless established and waiting.
-  void BeginMessages(Clock::time_point go);
-  // Ends the connection. `graceful`: a close handshake (after a write in flight); otherwise
-  // the socket is shut at once. A connection still opening counts as failed ("stopped").
-  void Close(bool graceful);
+  void Start() override;
+  void BeginMessages(Clock::time_point go) override;
+  // A connection still opening counts as failed ("stopped").
+  void Close(bool graceful) override;
 
  private:
   enum class Phase {
@@ -43,10 +41,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
     kDone,           // every reply received; waits to be closed
   };
 
-  void OnConnect(boost::beast::error_code ec, const boost::asio::ip::tcp::endpoint& endpoint);
-  void OnTlsHandshake(boost::beast::error_code ec);
-  void StartHandshake();
-  void OnHandshake(boost::beast::error_code ec);
+  void OnOpen(const std::string& error, std::unique_ptr<WsStream> stream);
   void CloseSocket();
   void DoRead();
   void OnRead(boost::beast::error_code ec, size_t bytes);
@@ -67,11 +62,9 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   // Nothing more to do for the scenario; counted once.
   void MarkFinished();
 
-  // The TCP connect and TLS handshake are bounded by open_timer_, the WebSocket handshake by
-  // Beast's own timeout. ws_ is made once the socket is connected.
-  boost::asio::ip::tcp::socket socket_;
-  boost::asio::steady_timer open_timer_;
-  std::unique_ptr<boost::beast::websocket::stream<common::TransportStream>> ws_;
+  boost::asio::io_context& io_;
+  std::weak_ptr<WsOpener> opener_;  // while opening, to cancel it
+  std::unique_ptr<WsStream> ws_;    // once open
   const BenchConfig& config_;
   const Target& target_;
   const int index_;

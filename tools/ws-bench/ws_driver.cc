@@ -12,9 +12,10 @@ constexpr auto kPollInterval = std::chrono::milliseconds(10);
 
 }  // namespace
 
-WsDriver::WsDriver(const BenchConfig& config, const Target& target, RunProgress* progress) {
+WsDriver::WsDriver(const BenchConfig& config, const Target& target, const ReferenceReply* reference,
+                   RunProgress* progress) {
   for (int i = 0; i < config.threads; ++i) {
-    workers_.push_back(std::make_unique<WsWorker>(config, target, i, progress));
+    workers_.push_back(std::make_unique<WsWorker>(config, target, reference, i, progress));
   }
 }
 

@@ -13,7 +13,9 @@ namespace streamgate::bench {
 // Called from the main thread only.
 class WsDriver : public LoadDriver {
  public:
-  WsDriver(const BenchConfig& config, const Target& target, RunProgress* progress);
+  // `reference`: the resume scenario's reference reply (null in the others).
+  WsDriver(const BenchConfig& config, const Target& target, const ReferenceReply* reference,
+           RunProgress* progress);
 
   void Start(Clock::time_point start) override;
   void ReleaseMessages(Clock::time_point go) override;

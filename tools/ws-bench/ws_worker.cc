@@ -2,16 +2,18 @@
 
 #include <boost/asio/post.hpp>
 
+#include "tools/ws-bench/resume_session.h"
 #include "tools/ws-bench/ws_connection.h"
 
 namespace streamgate::bench {
 
 namespace net = boost::asio;
 
-WsWorker::WsWorker(const BenchConfig& config, const Target& target, int worker_index,
-                   RunProgress* progress)
+WsWorker::WsWorker(const BenchConfig& config, const Target& target, const ReferenceReply* reference,
+                   int worker_index, RunProgress* progress)
     : config_(config),
       target_(target),
+      reference_(reference),
       progress_(progress),
       io_(1),
       ramp_timer_(io_),
@@ -43,8 +45,7 @@ void WsWorker::Ramp() {
                         static_cast<double>(index) / config_.ramp_per_sec));
   };
   while (next_index_ < config_.connections && due(next_index_) <= now) {
-    auto connection =
-        std::make_shared<WsConnection>(io_, config_, target_, next_index_, &stats_, progress_);
+    std::shared_ptr<WsClient> connection = MakeClient(next_index_);
     connection->Start();
     connections_.push_back(connection);
     ++attempted_;
@@ -55,6 +56,14 @@ void WsWorker::Ramp() {
   ramp_timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec) Ramp();
   });
+}
+
+std::shared_ptr<WsClient> WsWorker::MakeClient(int index) {
+  if (config_.resume_mode()) {
+    return std::make_shared<ResumeSession>(io_, config_, target_, *reference_, index, &stats_,
+                                           progress_);
+  }
+  return std::make_shared<WsConnection>(io_, config_, target_, index, &stats_, progress_);
 }
 
 void WsWorker::ReleaseMessages(Clock::time_point go) {

@@ -9,19 +9,22 @@
 
 #include "tools/ws-bench/bench_config.h"
 #include "tools/ws-bench/bench_stats.h"
+#include "tools/ws-bench/reference_reply.h"
+#include "tools/ws-bench/ws_client.h"
 
 namespace streamgate::bench {
 
-class WsConnection;
-
-// One thread with its own io_context, opening and running a share of the connections
+// One thread with its own io_context, opening and running a share of the clients
+// (WsConnection, or ResumeSession in the resume scenario)
 // (global indices worker_index, worker_index + threads, ...). The connections, the ramp and
 // `stats_` are touched only on that thread, so nothing in the hot path takes a lock; other
 // threads reach it only through CloseAll (posted) and the atomic `stopped_`. Owned by WsDriver.
 class WsWorker {
  public:
-  WsWorker(const BenchConfig& config, const Target& target, int worker_index,
-           RunProgress* progress);
+  // `reference`: the resume scenario's reference reply (null in the others); outlives the
+  // worker.
+  WsWorker(const BenchConfig& config, const Target& target, const ReferenceReply* reference,
+           int worker_index, RunProgress* progress);
   ~WsWorker();
 
   void Start(Clock::time_point start);
@@ -41,10 +44,12 @@ class WsWorker {
 
  private:
   void Ramp();
+  std::shared_ptr<WsClient> MakeClient(int index);
   void DoCloseAll(bool graceful);
 
   const BenchConfig& config_;
   const Target& target_;
+  const ReferenceReply* const reference_;
   RunProgress* const progress_;
   boost::asio::io_context io_;
   boost::asio::steady_timer ramp_timer_;
@@ -52,8 +57,8 @@ class WsWorker {
   int next_index_;         // global index of the next connection to open
   bool stopping_ = false;  // CloseAll came: open nothing more
   int64_t attempted_ = 0;
-  // Weak: each connection is kept alive by its own pending operations.
-  std::vector<std::weak_ptr<WsConnection>> connections_;
+  // Weak: each client is kept alive by its own pending operations.
+  std::vector<std::weak_ptr<WsClient>> connections_;
   BenchStats stats_;
   std::thread thread_;
   std::atomic<bool> stopped_{false};
