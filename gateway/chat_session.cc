@@ -280,13 +280,7 @@ void ChatSession::Persist() {
   FlushFrames();
   // Exact now: after a clean shutdown no seq beyond the last is in doubt.
   reserved_seq_ = log_.last_seq();
-  services_.store->PutSession(StoredSession{.id = id_,
-                                            .identity = owner_->identity,
-                                            .token_hash = tokens_.newest_hash(),
-                                            .previous_token_hash = tokens_.previous_hash(),
-                                            .created_at_ms = created_at_ms_,
-                                            .last_seen_ms = NowMs(),
-                                            .seq_reserved = reserved_seq_});
+  PutSessionRow();
 }
 
 void ChatSession::PersistSession() {
@@ -294,6 +288,10 @@ void ChatSession::PersistSession() {
   if (log_.last_seq() + kSeqReserveBlock / 2 > reserved_seq_) {
     reserved_seq_ = log_.last_seq() + kSeqReserveBlock;
   }
+  PutSessionRow();
+}
+
+void ChatSession::PutSessionRow() {
   if (created_at_ms_ == 0) created_at_ms_ = NowMs();
   services_.store->PutSession(StoredSession{.id = id_,
                                             .identity = owner_->identity,

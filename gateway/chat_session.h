@@ -136,6 +136,7 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
   void PersistSession();
   // Whether this session goes to the store (and from now on always will).
   bool Storable();
+  void PutSessionRow();
   void SchedulePersist();
   void FlushFrames();
   void ReportDetachedBytes();

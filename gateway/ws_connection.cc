@@ -61,7 +61,9 @@ uint64_t WsConnection::NextAttachId() {
 bool WsConnection::OnOwnStrand() {
   // The listener gives every connection an io_context strand; asking it is a thread-local
   // lookup, cheaper than a dispatch through the type-erased executor.
-  const auto* strand = ws_.get_executor().target<IoStrand>();
+  // get_executor() returns a copy: `target` points into it, so it must outlive the call.
+  const auto executor = ws_.get_executor();
+  const auto* strand = executor.target<IoStrand>();
   return strand != nullptr && strand->running_in_this_thread();
 }
 
