@@ -73,7 +73,9 @@ export class BrowserHarness {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
              '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       env: env ? { ...process.env, ...env } : undefined,
-      timeout: STEP_TIMEOUT_MS,
+      // Starting Chromium on a loaded two-core CI machine (the C++ suites run beside it) can
+      // take longer than a step.
+      timeout: 90_000,
     });
   }
 
