@@ -130,11 +130,10 @@ void ChatSession::StartWindow() {
   if (!window_timer_) window_timer_ = std::make_unique<boost::asio::steady_timer>(executor_);
   uint64_t generation = ++window_generation_;
   window_timer_->expires_after(absl::ToChronoMilliseconds(services_.config->resume_window));
-  window_timer_->async_wait(
-      [weak = weak_from_this(), generation](ErrorCode ec) {
-        if (ec) return;
-        if (auto self = weak.lock()) self->OnWindow(generation);
-      });
+  window_timer_->async_wait([weak = weak_from_this(), generation](ErrorCode ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) self->OnWindow(generation);
+  });
 }
 
 void ChatSession::OnWindow(uint64_t generation) {
@@ -245,9 +244,10 @@ void ChatSession::Resume(std::shared_ptr<Peer> peer, uint64_t attach_id, ResumeR
   done(result);
   // A reply a crash or a drain deadline cut off ends now, after the text the client has:
   // part of the replay (session_resumed follows the last frame replayed).
-  for (const std::string& conversation : interrupted_) {
+  for (const Interrupted& reply : interrupted_) {
     Send([&](uint64_t seq) {
-      return EncodeConversationError(id_, seq, conversation, {}, ClientError::kInterrupted);
+      return EncodeConversationError(id_, seq, reply.conversation, reply.request_id,
+                                     ClientError::kInterrupted);
     });
   }
   interrupted_.clear();
@@ -293,13 +293,14 @@ void ChatSession::PersistSession() {
 
 void ChatSession::PutSessionRow() {
   if (created_at_ms_ == 0) created_at_ms_ = NowMs();
-  services_.store->PutSession(StoredSession{.id = id_,
-                                            .identity = owner_->identity,
-                                            .token_hash = tokens_.newest_hash(),
-                                            .previous_token_hash = tokens_.previous_hash(),
-                                            .created_at_ms = created_at_ms_,
-                                            .last_seen_ms = NowMs(),
-                                            .seq_reserved = reserved_seq_});
+  services_.store->PutSession(
+      StoredSession{.id = id_,
+                    .identity = owner_->identity,
+                    .token_hash = std::string(tokens_.newest_hash()),
+                    .previous_token_hash = std::string(tokens_.previous_hash()),
+                    .created_at_ms = created_at_ms_,
+                    .last_seen_ms = NowMs(),
+                    .seq_reserved = reserved_seq_});
 }
 
 void ChatSession::SchedulePersist() {
@@ -307,8 +308,7 @@ void ChatSession::SchedulePersist() {
   if (log_.last_seq() <= persisted_seq_) return;
   persist_scheduled_ = true;
   if (!persist_timer_) persist_timer_ = std::make_unique<boost::asio::steady_timer>(executor_);
-  persist_timer_->expires_after(
-      absl::ToChronoMilliseconds(services_.config->store_flush_interval));
+  persist_timer_->expires_after(absl::ToChronoMilliseconds(services_.config->store_flush_interval));
   persist_timer_->async_wait([weak = weak_from_this()](ErrorCode ec) {
     if (ec) return;
     if (auto self = weak.lock()) {

@@ -54,8 +54,8 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
   enum class State { kAttached, kDetached, kClosed };
 
   struct ResumeRequest {
-    std::string token;      // a secret
-    std::string identity;   // the new connection's; empty with --auth none (not checked)
+    std::string token;     // a secret
+    std::string identity;  // the new connection's; empty with --auth none (not checked)
     uint64_t last_seq = 0;
   };
   struct ResumeResult {
@@ -155,7 +155,9 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
   void SendHistory(std::string_view conversation);
   void SendConversations();
   void DeleteConversation(std::string_view conversation);
-  void PersistConversation(const ConversationState& conversation);
+  // With `pending_user`, the reply to it is running (stored with the history).
+  void PersistConversation(const ConversationState& conversation,
+                           const std::string* pending_user = nullptr);
   int64_t NowMs() const;
 
   void OnCallMessage(uint64_t call_id, llm::v1::StreamChatResponse message) override;
@@ -173,7 +175,7 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
   std::unique_ptr<std::vector<std::unique_ptr<ConversationState>>> conversations_;
   std::shared_ptr<Peer> peer_;
   uint64_t attach_id_ = 0;
-  bool peer_busy_ = false;      // a delivered frame is being written
+  bool peer_busy_ = false;  // a delivered frame is being written
   bool reading_paused_ = false;
   bool replies_paused_ = false;
   State state_ = State::kAttached;
@@ -197,7 +199,11 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
   // With --resume-window 0 nothing of a session outlives its connection: no store writes.
   const bool persistent_;
   bool stored_ = false;  // the store has (or is sent) a row of this session: see Storable
-  std::vector<std::string> interrupted_;
+  struct Interrupted {
+    std::string conversation;
+    std::string request_id;  // empty if the store had none of the reply's frames
+  };
+  std::vector<Interrupted> interrupted_;
 };
 
 }  // namespace streamgate::gateway

@@ -98,8 +98,8 @@ void ChatSession::HandleMessage(ClientMessage message) {
 void ChatSession::StartReply(ConversationState& conversation, std::string content) {
   const GatewayConfig& config = *services_.config;
   std::string request_id = common::NewUuidV4();
-  std::string request = conversation.history.Request(id_, request_id, content,
-                                                     static_cast<uint32_t>(config.reply_max_tokens));
+  std::string request = conversation.history.Request(
+      id_, request_id, content, static_cast<uint32_t>(config.reply_max_tokens));
   uint64_t input_estimate = QuarterOf(request.size());
   IdentityLimits::ReplyPermit permit;
   if (auto refused = account_.TryStartReply(
@@ -133,6 +133,9 @@ void ChatSession::StartReply(ConversationState& conversation, std::string conten
   ActiveReply& started = *reply;
   conversation.reply = std::move(reply);
   ++active_replies_;
+  // What was asked is stored now: after a crash the reply ends `interrupted` and the
+  // exchange keeps the text the store had (Restore).
+  PersistConversation(conversation, &started.user_text);
   started.call = LlmStreamCall::Start(services_.llm->stub(), std::move(request),
                                       config.reply_timeout, call_id, executor_, weak_from_this());
   if (replies_paused_) started.call->Pause();
@@ -182,9 +185,8 @@ void ChatSession::OnCallMessage(uint64_t call_id, llm::v1::StreamChatResponse me
   switch (message.event_case()) {
     case llm::v1::StreamChatResponse::kStarted:
       reply->started = true;
-      reply->first_seq = Send([&](uint64_t seq) {
-        return EncodeStreamStart(id_, seq, cid, reply->request_id);
-      });
+      reply->first_seq =
+          Send([&](uint64_t seq) { return EncodeStreamStart(id_, seq, cid, reply->request_id); });
       break;
     case llm::v1::StreamChatResponse::kDelta:
       reply->assistant_text += message.delta().text();
@@ -239,8 +241,7 @@ void ChatSession::EndReply(ActiveReply& active, const grpc::Status& status) {
       return EncodeStreamEnd(id_, seq, cid, reply.request_id, reply.stop_reason, reply.usage);
     });
   } else if (reply.cancel_requested && cancelled) {
-    log->info("reply cancelled session={} conversation={} request={}", id_, cid,
-              reply.request_id);
+    log->info("reply cancelled session={} conversation={} request={}", id_, cid, reply.request_id);
     // The user saw this much of the reply; it stays part of the conversation.
     conversation.history.Record(reply.user_text, reply.assistant_text);
     PersistConversation(conversation);
@@ -253,14 +254,15 @@ void ChatSession::EndReply(ActiveReply& active, const grpc::Status& status) {
         "reply failed session={} conversation={} request={} grpc_status={} detail=\"{}\" code={}",
         id_, cid, reply.request_id, static_cast<int>(status.error_code()), status.error_message(),
         ErrorCodeName(error));
+    // No trace in the history; the stored pending turn goes.
+    PersistConversation(conversation);
     Send([&](uint64_t seq) {
       return EncodeConversationError(id_, seq, cid, reply.request_id, error);
     });
   }
   log_.OnReplyEnded(reply.first_seq, OldestRunningReplySeq());
   if (drain_retry_after_ms_ >= 0 && active_replies_ == 0 && state_ == State::kAttached) {
-    SendEphemeral(
-        [&](uint64_t seq) { return EncodeGoingAway(id_, seq, drain_retry_after_ms_); });
+    SendEphemeral([&](uint64_t seq) { return EncodeGoingAway(id_, seq, drain_retry_after_ms_); });
   }
 }
 
@@ -285,8 +287,7 @@ void ChatSession::Interrupt() {
     --active_replies_;
   }
   if (drain_retry_after_ms_ >= 0 && state_ == State::kAttached) {
-    SendEphemeral(
-        [&](uint64_t seq) { return EncodeGoingAway(id_, seq, drain_retry_after_ms_); });
+    SendEphemeral([&](uint64_t seq) { return EncodeGoingAway(id_, seq, drain_retry_after_ms_); });
   }
 }
 
@@ -358,19 +359,21 @@ void ChatSession::DeleteConversation(std::string_view cid) {
   Send([&](uint64_t seq) { return EncodeConversationDeleted(id_, seq, id); });
 }
 
-void ChatSession::PersistConversation(const ConversationState& conversation) {
+void ChatSession::PersistConversation(const ConversationState& conversation,
+                                      const std::string* pending_user) {
   if (!persistent_) return;
   services_.store->PutConversation(StoredConversation{
       .session_id = id_,
       .conversation_id = conversation.id,
-      .history = conversation.history.Serialize(),
+      .history = pending_user != nullptr ? conversation.history.SerializeWithPending(*pending_user)
+                                         : conversation.history.Serialize(),
       .last_activity_ms = conversation.last_activity_ms});
 }
 
 void ChatSession::Restore(SessionSnapshot snapshot) {
   StoredSession& stored = snapshot.session;
   id_ = stored.id;
-  tokens_.Restore(std::move(stored.token_hash), std::move(stored.previous_token_hash));
+  tokens_.Restore(stored.token_hash, stored.previous_token_hash);
   created_at_ms_ = stored.created_at_ms;
   reserved_seq_ = stored.seq_reserved;
   restored_ = true;
@@ -379,15 +382,35 @@ void ChatSession::Restore(SessionSnapshot snapshot) {
   bool window_passed =
       NowMs() - stored.last_seen_ms > absl::ToInt64Milliseconds(services_.config->resume_window);
   state_ = tokens_.revoked() || window_passed ? State::kClosed : State::kDetached;
+  // Conversations whose reply was running when the last process stopped: a stored pending
+  // user turn (the reply had not ended: its turn is stored before its first frame and
+  // cleared before its last), or a stream_start with no end after it (a restore recorded
+  // the exchange already, and the process stopped again before a resume).
+  struct Unended {
+    std::string conversation;
+    std::string user_text;   // the pending turn, if stored
+    std::string text;        // the chunks after the last stream_start the store has
+    std::string request_id;  // that stream_start's
+    bool open = false;       // that stream_start has no end after it
+  };
+  std::vector<Unended> unended;
+  auto find_unended = [&](std::string_view cid) {
+    auto it = std::find_if(unended.begin(), unended.end(),
+                           [&](const Unended& u) { return u.conversation == cid; });
+    if (it != unended.end()) return it;
+    Unended entry;
+    entry.conversation = std::string(cid);
+    unended.push_back(std::move(entry));
+    return unended.end() - 1;
+  };
   for (auto& saved : snapshot.conversations) {
     ConversationState* conversation = ConversationFor(saved.conversation_id, /*create=*/true);
     if (conversation == nullptr) break;
-    conversation->history.Restore(saved.history);
+    std::string pending;
+    conversation->history.Restore(saved.history, &pending);
     conversation->last_activity_ms = saved.last_activity_ms;
+    if (!pending.empty()) find_unended(saved.conversation_id)->user_text = std::move(pending);
   }
-  // Which conversations had a reply running when the last process stopped: a stream_start
-  // with no end after it.
-  std::vector<std::string> open;
   std::vector<ReplayLog::Frame> frames;
   uint64_t last = 0;
   bool usable = stored.replay_lost_from == 0;
@@ -398,15 +421,26 @@ void ChatSession::Restore(SessionSnapshot snapshot) {
       continue;
     }
     if (auto facts = ReadFrameFacts(frame.frame)) {
-      auto it = std::find(open.begin(), open.end(), facts->conversation);
+      // A reply's error names its request; a `busy` or `limit_exceeded` names none and ends
+      // nothing.
+      bool ends_reply =
+          facts->type == "stream_end" || (facts->type == "error" && !facts->request_id.empty());
       if (facts->type == "stream_start") {
-        if (it == open.end()) open.push_back(facts->conversation);
-      } else if ((facts->type == "stream_end" || facts->type == "error") && it != open.end()) {
-        open.erase(it);
+        auto it = find_unended(facts->conversation);
+        it->open = true;
+        it->text.clear();
+        it->request_id = std::move(facts->request_id);
+      } else if (facts->type == "stream_chunk") {
+        auto it = find_unended(facts->conversation);
+        if (it->open) it->text += facts->chunk_text;
+      } else if (ends_reply) {
+        auto it = find_unended(facts->conversation);
+        it->open = false;
+        it->text.clear();
       }
     }
-    frames.push_back(ReplayLog::Frame{
-        frame.seq, std::make_shared<const std::string>(std::move(frame.frame))});
+    frames.push_back(
+        ReplayLog::Frame{frame.seq, std::make_shared<const std::string>(std::move(frame.frame))});
   }
   if (!usable) {
     // Frames from replay_lost_from on may be missing (the store's queue was full): no
@@ -417,7 +451,19 @@ void ChatSession::Restore(SessionSnapshot snapshot) {
   log_.Restore(last, std::move(frames));
   persisted_seq_ = last;
   dropped_below_ = log_.oldest_seq();
-  interrupted_ = std::move(open);
+  for (Unended& reply : unended) {
+    bool pending = !reply.user_text.empty();
+    if (!pending && !reply.open) continue;
+    ConversationState* conversation = FindConversation(reply.conversation);
+    if (pending && conversation != nullptr) {
+      // Kept as a drain deadline keeps it: what was asked and the text the client can get
+      // (none when the store has none of the reply's frames: nothing of it can be replayed).
+      if (reply.open && usable) conversation->history.Record(reply.user_text, reply.text);
+      if (state_ != State::kClosed) PersistConversation(*conversation);
+    }
+    interrupted_.push_back(
+        {std::move(reply.conversation), reply.open ? std::move(reply.request_id) : ""});
+  }
   if (state_ == State::kDetached) StartWindow();
 }
 

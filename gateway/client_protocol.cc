@@ -50,73 +50,120 @@ bool IsValidConversationId(std::string_view id) {
 
 std::string_view ErrorCodeName(ClientError error) {
   switch (error) {
-    case ClientError::kInvalidJson: return "invalid_json";
-    case ClientError::kInvalidMessage: return "invalid_message";
-    case ClientError::kUnknownType: return "unknown_type";
-    case ClientError::kInvalidContent: return "invalid_content";
-    case ClientError::kSessionMismatch: return "session_mismatch";
-    case ClientError::kBusy: return "busy";
-    case ClientError::kNothingToCancel: return "nothing_to_cancel";
-    case ClientError::kUnsupportedFrame: return "unsupported_frame";
-    case ClientError::kUpstreamUnavailable: return "upstream_unavailable";
-    case ClientError::kRateLimited: return "rate_limited";
-    case ClientError::kTimeout: return "timeout";
-    case ClientError::kUpstreamError: return "upstream_error";
-    case ClientError::kInternal: return "internal";
-    case ClientError::kTokenExpired: return "token_expired";
-    case ClientError::kUnauthenticated: return "unauthenticated";
-    case ClientError::kLimitExceeded: return "limit_exceeded";
-    case ClientError::kInterrupted: return "interrupted";
-    case ClientError::kResumeFailed: return "resume_failed";
-    case ClientError::kUnknownConversation: return "unknown_conversation";
+    case ClientError::kInvalidJson:
+      return "invalid_json";
+    case ClientError::kInvalidMessage:
+      return "invalid_message";
+    case ClientError::kUnknownType:
+      return "unknown_type";
+    case ClientError::kInvalidContent:
+      return "invalid_content";
+    case ClientError::kSessionMismatch:
+      return "session_mismatch";
+    case ClientError::kBusy:
+      return "busy";
+    case ClientError::kNothingToCancel:
+      return "nothing_to_cancel";
+    case ClientError::kUnsupportedFrame:
+      return "unsupported_frame";
+    case ClientError::kUpstreamUnavailable:
+      return "upstream_unavailable";
+    case ClientError::kRateLimited:
+      return "rate_limited";
+    case ClientError::kTimeout:
+      return "timeout";
+    case ClientError::kUpstreamError:
+      return "upstream_error";
+    case ClientError::kInternal:
+      return "internal";
+    case ClientError::kTokenExpired:
+      return "token_expired";
+    case ClientError::kUnauthenticated:
+      return "unauthenticated";
+    case ClientError::kLimitExceeded:
+      return "limit_exceeded";
+    case ClientError::kInterrupted:
+      return "interrupted";
+    case ClientError::kResumeFailed:
+      return "resume_failed";
+    case ClientError::kUnknownConversation:
+      return "unknown_conversation";
   }
   return "internal";
 }
 
 std::string_view ErrorText(ClientError error) {
   switch (error) {
-    case ClientError::kInvalidJson: return "Invalid JSON format";
-    case ClientError::kInvalidMessage: return "Message must be a JSON object with string fields";
-    case ClientError::kUnknownType: return "Unknown or missing message type";
-    case ClientError::kInvalidContent: return "Field \"content\" must be a non-empty string";
-    case ClientError::kSessionMismatch: return "Field \"sessionId\" does not match this session";
-    case ClientError::kBusy: return "A reply is already streaming; wait for it or cancel it";
-    case ClientError::kNothingToCancel: return "There is no reply to cancel";
-    case ClientError::kUnsupportedFrame: return "Binary frames are not supported; send JSON text";
-    case ClientError::kUpstreamUnavailable: return "The assistant is unavailable; try again shortly";
-    case ClientError::kRateLimited: return "Too many requests; try again shortly";
-    case ClientError::kTimeout: return "The reply took too long and was stopped";
-    case ClientError::kUpstreamError: return "The assistant could not reply";
-    case ClientError::kInternal: return "Internal server error";
+    case ClientError::kInvalidJson:
+      return "Invalid JSON format";
+    case ClientError::kInvalidMessage:
+      return "Message must be a JSON object with string fields";
+    case ClientError::kUnknownType:
+      return "Unknown or missing message type";
+    case ClientError::kInvalidContent:
+      return "Field \"content\" must be a non-empty string";
+    case ClientError::kSessionMismatch:
+      return "Field \"sessionId\" does not match this session";
+    case ClientError::kBusy:
+      return "A reply is already streaming; wait for it or cancel it";
+    case ClientError::kNothingToCancel:
+      return "There is no reply to cancel";
+    case ClientError::kUnsupportedFrame:
+      return "Binary frames are not supported; send JSON text";
+    case ClientError::kUpstreamUnavailable:
+      return "The assistant is unavailable; try again shortly";
+    case ClientError::kRateLimited:
+      return "Too many requests; try again shortly";
+    case ClientError::kTimeout:
+      return "The reply took too long and was stopped";
+    case ClientError::kUpstreamError:
+      return "The assistant could not reply";
+    case ClientError::kInternal:
+      return "Internal server error";
     case ClientError::kTokenExpired:
       return "Your token expired; send a fresh one with authenticate or reconnect";
-    case ClientError::kUnauthenticated: return "Authentication failed";
-    case ClientError::kLimitExceeded: return "Too many conversations in this session";
-    case ClientError::kInterrupted: return "The reply was interrupted; send your message again";
-    case ClientError::kResumeFailed: return "The session could not be resumed";
-    case ClientError::kUnknownConversation: return "There is no such conversation";
+    case ClientError::kUnauthenticated:
+      return "Authentication failed";
+    case ClientError::kLimitExceeded:
+      return "Too many conversations in this session";
+    case ClientError::kInterrupted:
+      return "The reply was interrupted; send your message again";
+    case ClientError::kResumeFailed:
+      return "The session could not be resumed";
+    case ClientError::kUnknownConversation:
+      return "There is no such conversation";
   }
   return "Internal server error";
 }
 
 std::string_view ResumeFailureName(ResumeFailure failure) {
   switch (failure) {
-    case ResumeFailure::kUnknownSession: return "unknown_session";
-    case ResumeFailure::kBadToken: return "bad_token";
-    case ResumeFailure::kExpired: return "expired";
-    case ResumeFailure::kGap: return "gap";
-    case ResumeFailure::kAhead: return "ahead";
+    case ResumeFailure::kUnknownSession:
+      return "unknown_session";
+    case ResumeFailure::kBadToken:
+      return "bad_token";
+    case ResumeFailure::kExpired:
+      return "expired";
+    case ResumeFailure::kGap:
+      return "gap";
+    case ResumeFailure::kAhead:
+      return "ahead";
   }
   return "unknown_session";
 }
 
 ClientError ClientErrorForStatus(const grpc::Status& status) {
   switch (status.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE: return ClientError::kUpstreamUnavailable;
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return ClientError::kRateLimited;
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return ClientError::kTimeout;
-    case grpc::StatusCode::OK: return ClientError::kInternal;
-    default: return ClientError::kUpstreamError;
+    case grpc::StatusCode::UNAVAILABLE:
+      return ClientError::kUpstreamUnavailable;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return ClientError::kRateLimited;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return ClientError::kTimeout;
+    case grpc::StatusCode::OK:
+      return ClientError::kInternal;
+    default:
+      return ClientError::kUpstreamError;
   }
 }
 
@@ -128,7 +175,8 @@ ParseResult ParseClientMessage(std::string_view frame, std::string_view session_
     return Failure(ClientError::kInvalidMessage, absl::StrCat("top level is ", json.type_name()));
   }
   const std::string* type = StringField(json, "type");
-  if (type == nullptr) return Failure(ClientError::kUnknownType, "\"type\" missing or not a string");
+  if (type == nullptr)
+    return Failure(ClientError::kUnknownType, "\"type\" missing or not a string");
   bool resume = *type == "resume";
   if (auto id = json.find("sessionId"); id != json.end()) {
     if (!id->is_string()) {
@@ -209,9 +257,13 @@ std::optional<FrameFacts> ReadFrameFacts(std::string_view frame) {
   if (json.is_discarded() || !json.is_object()) return std::nullopt;
   const std::string* type = StringField(json, "type");
   if (type == nullptr) return std::nullopt;
-  FrameFacts facts{*type, {}};
+  FrameFacts facts{*type, {}, {}, {}};
   if (const std::string* conversation = StringField(json, "conversationId")) {
     facts.conversation = *conversation;
+  }
+  if (const std::string* request = StringField(json, "requestId")) facts.request_id = *request;
+  if (facts.type == "stream_chunk") {
+    if (const std::string* content = StringField(json, "content")) facts.chunk_text = *content;
   }
   return facts;
 }

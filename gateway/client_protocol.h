@@ -1,11 +1,11 @@
 #pragma once
 
+#include <grpcpp/support/status.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <grpcpp/support/status.h>
 
 namespace streamgate::gateway {
 
@@ -86,11 +86,14 @@ struct ParseResult {
 // it wants instead).
 ParseResult ParseClientMessage(std::string_view frame, std::string_view session_id);
 
-// The type and conversation of one of our own stored frames (a restored session finds the
-// reply a crash left unterminated). Nullopt for anything that is not such a frame.
+// The type and conversation of one of our own stored frames, and a stream_chunk's text (a
+// restored session finds the reply a crash left unterminated and the text it had). Nullopt
+// for anything that is not such a frame.
 struct FrameFacts {
   std::string type;
   std::string conversation;
+  std::string request_id;  // the reply's, on the frames that name it
+  std::string chunk_text;  // stream_chunk only
 };
 std::optional<FrameFacts> ReadFrameFacts(std::string_view frame);
 

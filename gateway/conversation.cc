@@ -69,19 +69,35 @@ std::vector<Conversation::Turn> Conversation::Turns() const {
   return turns;
 }
 
-bool Conversation::Restore(std::string_view blob) {
+std::string Conversation::SerializeWithPending(std::string_view user_text) const {
+  std::string out = Serialize();
+  AppendMessage(&out, llm::v1::ROLE_USER, user_text);
+  return out;
+}
+
+bool Conversation::Restore(std::string_view blob, std::string* pending_user) {
   history_.reset();
+  if (pending_user != nullptr) pending_user->clear();
   if (blob.empty()) return true;
   llm::v1::StreamChatRequest parsed;
   if (!parsed.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) return false;
   const auto& messages = parsed.messages();
-  for (int i = 0; i + 1 < messages.size(); i += 2) {
+  int i = 0;
+  for (; i + 1 < messages.size(); i += 2) {
     if (messages[i].role() != llm::v1::ROLE_USER ||
         messages[i + 1].role() != llm::v1::ROLE_ASSISTANT) {
       history_.reset();
       return false;
     }
     Record(messages[i].content(), messages[i + 1].content());
+  }
+  if (i < messages.size()) {
+    // A user turn with no reply after it: the one a reply was running for.
+    if (messages[i].role() != llm::v1::ROLE_USER) {
+      history_.reset();
+      return false;
+    }
+    if (pending_user != nullptr) *pending_user = messages[i].content();
   }
   return true;
 }

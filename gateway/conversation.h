@@ -49,7 +49,11 @@ class Conversation {
   // Restore rebuilds the exchanges from it under this conversation's bound; a blob that does
   // not parse restores nothing and returns false.
   std::string Serialize() const { return history_ ? history_->wire : std::string(); }
-  bool Restore(std::string_view blob);
+  // The stored form while a reply to `user_text` runs: the history and that user turn, so
+  // that a crash before the reply ends still knows what was asked (Restore hands it back
+  // through `pending_user`; without one it is dropped).
+  std::string SerializeWithPending(std::string_view user_text) const;
+  bool Restore(std::string_view blob, std::string* pending_user = nullptr);
 
  private:
   struct Exchange {

@@ -64,8 +64,8 @@ TEST_F(RestartE2e, SigtermSaysGoingAwayAnd1012AndANewProcessReplaysExactlyOnce) 
   gateway_->Start();
   WsTestClient again;
   ResumeOutcome outcome = Resume(again, gateway_->port(), *session, processed);
-  ASSERT_TRUE(outcome.resumed.has_value())
-      << (outcome.failure ? outcome.failure->dump() : "") << gateway_->process().OutputForDiagnostics();
+  ASSERT_TRUE(outcome.resumed.has_value()) << (outcome.failure ? outcome.failure->dump() : "")
+                                           << gateway_->process().OutputForDiagnostics();
   // Exactly what the first process sent after `processed`, seq for seq, byte for byte.
   std::vector<Json> expected = ReplayableAfter(rest, processed);
   ASSERT_EQ(outcome.replayed.size(), expected.size());
@@ -120,8 +120,11 @@ TEST_F(RestartE2e, AfterKill9TheHistoryIsKeptAndTheRunningReplyEndsInterrupted) 
   ASSERT_TRUE(ReadTrackedUntil(client, *session, "stream_end").has_value());
   ASSERT_TRUE(client.SendJson(UserMessage("second question")));
   ASSERT_TRUE(ReadTrackedUntil(client, *session, "stream_start").has_value());
-  // Five chunks 50 ms apart: the first stream_end is many flush intervals old.
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(ReadTracked(client, *session).has_value());
+  // Five chunks 50 ms apart: the first stream_end, and the first four chunks, are more than
+  // a flush interval old.
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(ReadTracked(client, *session).has_value());
+  const std::string committed = session->text.substr(first_reply.size());
+  ASSERT_TRUE(ReadTracked(client, *session).has_value());
   const std::string seen = session->text.substr(first_reply.size());
   gateway_->Kill();
 
@@ -129,8 +132,8 @@ TEST_F(RestartE2e, AfterKill9TheHistoryIsKeptAndTheRunningReplyEndsInterrupted) 
   WsTestClient again;
   session->text = seen;  // from here on: the second reply's text
   ResumeOutcome outcome = Resume(again, gateway_->port(), *session);
-  ASSERT_TRUE(outcome.resumed.has_value())
-      << (outcome.failure ? outcome.failure->dump() : "") << gateway_->process().OutputForDiagnostics();
+  ASSERT_TRUE(outcome.resumed.has_value()) << (outcome.failure ? outcome.failure->dump() : "")
+                                           << gateway_->process().OutputForDiagnostics();
   ASSERT_FALSE(outcome.replayed.empty());
   EXPECT_EQ(outcome.replayed.back()["code"], "interrupted");
   EXPECT_EQ(outcome.replayed.back()["conversationId"], "default");
@@ -139,9 +142,15 @@ TEST_F(RestartE2e, AfterKill9TheHistoryIsKeptAndTheRunningReplyEndsInterrupted) 
   ASSERT_TRUE(again.SendJson({{"type", "get_history"}}));
   auto history = again.ReadUntilType("history");
   ASSERT_TRUE(history.has_value());
-  ASSERT_GE((*history)["messages"].size(), 2u);
+  ASSERT_EQ((*history)["messages"].size(), 4u) << history->dump();
   EXPECT_EQ((*history)["messages"][0]["content"], "first question");
   EXPECT_EQ((*history)["messages"][1]["content"], first_reply);
+  // The running reply is kept as a drain deadline keeps it: what was asked and the text
+  // the store had, which is what the client has (or, for the last flush interval, less).
+  EXPECT_EQ((*history)["messages"][2]["content"], "second question");
+  const std::string kept = (*history)["messages"][3]["content"];
+  EXPECT_EQ(session->text.rfind(kept, 0), 0u) << kept;
+  EXPECT_EQ(kept.rfind(committed, 0), 0u) << kept;
 }
 
 TEST_F(RestartE2e, AFullStoreQueueDropsFramesNotTheReplyAndAResumeNeedingThemIsAGap) {

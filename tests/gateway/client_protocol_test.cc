@@ -1,8 +1,7 @@
 #include "gateway/client_protocol.h"
 
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "gtest/gtest.h"
 
@@ -63,8 +62,7 @@ INSTANTIATE_TEST_SUITE_P(
                  ClientError::kInvalidMessage},
         BadInput{R"({"type":"resume","resumeToken":"t","lastSeq":1})",
                  ClientError::kInvalidMessage},
-        BadInput{R"({"type":"resume","sessionId":"s","lastSeq":1})",
-                 ClientError::kInvalidMessage},
+        BadInput{R"({"type":"resume","sessionId":"s","lastSeq":1})", ClientError::kInvalidMessage},
         BadInput{R"({"type":"resume","sessionId":"s","resumeToken":"","lastSeq":1})",
                  ClientError::kInvalidMessage},
         BadInput{R"({"type":"resume","sessionId":"s","resumeToken":"t"})",
@@ -133,8 +131,7 @@ TEST(ClientProtocol, ConversationIdDefaultsAndIsChecked) {
   auto plain = ParseClientMessage(R"({"type":"user_message","content":"x"})", kSession);
   ASSERT_TRUE(plain.message.has_value());
   EXPECT_EQ(plain.message->conversation_id, "default");
-  auto named = ParseClientMessage(
-      R"({"type":"cancel","conversationId":"Trip_plans-2"})", kSession);
+  auto named = ParseClientMessage(R"({"type":"cancel","conversationId":"Trip_plans-2"})", kSession);
   ASSERT_TRUE(named.message.has_value());
   EXPECT_EQ(named.message->conversation_id, "Trip_plans-2");
   auto longest = ParseClientMessage(
@@ -165,18 +162,26 @@ TEST(ClientProtocol, AcceptsAckHistoryListAndDelete) {
   ASSERT_TRUE(history.message.has_value());
   EXPECT_EQ(history.message->type, ClientMessage::Type::kGetHistory);
   EXPECT_EQ(history.message->conversation_id, "default");
-  auto remove = ParseClientMessage(R"({"type":"delete_conversation","conversationId":"t1"})",
-                                   kSession);
+  auto remove =
+      ParseClientMessage(R"({"type":"delete_conversation","conversationId":"t1"})", kSession);
   ASSERT_TRUE(remove.message.has_value());
   EXPECT_EQ(remove.message->type, ClientMessage::Type::kDeleteConversation);
   EXPECT_EQ(remove.message->conversation_id, "t1");
 }
 
 TEST(ClientProtocol, ReadsTheFactsOfOurOwnFrames) {
-  auto facts = ReadFrameFacts(R"({"type":"stream_chunk","seq":3,"conversationId":"c1"})");
+  auto facts = ReadFrameFacts(
+      R"({"type":"stream_chunk","seq":3,"conversationId":"c1","content":"a\"b\u00e9"})");
   ASSERT_TRUE(facts.has_value());
   EXPECT_EQ(facts->type, "stream_chunk");
   EXPECT_EQ(facts->conversation, "c1");
+  EXPECT_EQ(facts->chunk_text, "a\"b\xc3\xa9");
+  EXPECT_EQ(facts->request_id, "");
+  auto end = ReadFrameFacts(
+      R"({"type":"stream_end","conversationId":"c1","requestId":"r-1","content":"x"})");
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->request_id, "r-1");
+  EXPECT_EQ(end->chunk_text, "");
   EXPECT_FALSE(ReadFrameFacts("not json").has_value());
   EXPECT_FALSE(ReadFrameFacts(R"({"seq":3})").has_value());
 }

@@ -106,5 +106,53 @@ TEST(Conversation, DroppingTheOldestKeepsTheEncodingWhole) {
   EXPECT_LE(conversation.bytes(), 30u);
 }
 
+TEST(Conversation, TheStoredFormRestoresTheSameHistory) {
+  Conversation original(1024);
+  original.Record("q1", "a1");
+  original.Record("q2", "a2");
+  Conversation restored(1024);
+  std::string pending = "left over";
+  ASSERT_TRUE(restored.Restore(original.Serialize(), &pending));
+  EXPECT_EQ(pending, "");
+  EXPECT_EQ(restored.exchanges(), 2u);
+  EXPECT_EQ(restored.Serialize(), original.Serialize());
+}
+
+TEST(Conversation, AStoredPendingTurnComesBackApartFromTheHistory) {
+  Conversation original(1024);
+  original.Record("q1", "a1");
+  std::string blob = original.SerializeWithPending("q2 still running");
+  Conversation restored(1024);
+  std::string pending;
+  ASSERT_TRUE(restored.Restore(blob, &pending));
+  EXPECT_EQ(pending, "q2 still running");
+  EXPECT_EQ(restored.exchanges(), 1u);
+  EXPECT_EQ(restored.Serialize(), original.Serialize());
+  // Without a place to put it, the pending turn is dropped, never taken as history.
+  Conversation plain(1024);
+  ASSERT_TRUE(plain.Restore(blob));
+  EXPECT_EQ(plain.exchanges(), 1u);
+  // The first message of a conversation can be pending too.
+  Conversation fresh(1024);
+  ASSERT_TRUE(fresh.Restore(Conversation(1024).SerializeWithPending("first"), &pending));
+  EXPECT_EQ(pending, "first");
+  EXPECT_EQ(fresh.exchanges(), 0u);
+}
+
+TEST(Conversation, ABlobThatDoesNotAlternateRestoresNothing) {
+  llm::v1::StreamChatRequest holder;
+  for (auto role : {ROLE_USER, ROLE_ASSISTANT, ROLE_ASSISTANT}) {
+    auto* message = holder.add_messages();
+    message->set_role(role);
+    message->set_content("x");
+  }
+  Conversation restored(1024);
+  std::string pending;
+  EXPECT_FALSE(restored.Restore(holder.SerializeAsString(), &pending));
+  EXPECT_EQ(restored.exchanges(), 0u);
+  EXPECT_EQ(pending, "");
+  EXPECT_FALSE(restored.Restore("\xff\xff not protobuf", &pending));
+}
+
 }  // namespace
 }  // namespace streamgate::gateway
