@@ -1,5 +1,7 @@
 #include "gateway/resume_tokens.h"
 
+#include <algorithm>
+
 #include "common/secure_random.h"
 #include "common/sha256.h"
 
@@ -11,10 +13,16 @@ constexpr size_t kTokenBytes = 32;
 
 }  // namespace
 
+bool ResumeTokens::Set(HashBytes* hash, std::string_view value) {
+  if (value.size() != kHashBytes) return false;
+  std::copy(value.begin(), value.end(), hash->begin());
+  return true;
+}
+
 std::string ResumeTokens::Issue() {
   std::string token = common::NewSecretToken(kTokenBytes);
-  newest_ = common::Sha256(token);
-  previous_.clear();
+  has_newest_ = Set(&newest_, common::Sha256(token));
+  has_previous_ = false;
   return token;
 }
 
@@ -25,29 +33,30 @@ bool ResumeTokens::Accepts(std::string_view token) const {
   }
   std::string hash = common::Sha256(token);
   // Both compared every time: which one matched must not show in the timing either.
-  bool newest = common::ConstantTimeEquals(hash, newest_);
-  bool previous = !previous_.empty() && common::ConstantTimeEquals(hash, previous_);
+  bool newest = common::ConstantTimeEquals(hash, newest_hash());
+  bool previous = common::ConstantTimeEquals(hash, Hash(previous_, true)) && has_previous_;
   return newest || previous;
 }
 
 std::string ResumeTokens::Rotate(std::string_view used) {
-  std::string used_hash = common::Sha256(used);
   // Using the newest retires the one before it; using the previous one keeps it (the
   // newest, never used, is replaced).
-  previous_ = std::move(used_hash);
+  has_previous_ = Set(&previous_, common::Sha256(used));
   std::string token = common::NewSecretToken(kTokenBytes);
-  newest_ = common::Sha256(token);
+  has_newest_ = Set(&newest_, common::Sha256(token));
   return token;
 }
 
-void ResumeTokens::Restore(std::string newest_hash, std::string previous_hash) {
-  newest_ = std::move(newest_hash);
-  previous_ = std::move(previous_hash);
+void ResumeTokens::Restore(std::string_view newest_hash, std::string_view previous_hash) {
+  has_newest_ = Set(&newest_, newest_hash);
+  has_previous_ = has_newest_ && Set(&previous_, previous_hash);
 }
 
 void ResumeTokens::Revoke() {
-  newest_.clear();
-  previous_.clear();
+  newest_.fill('\0');
+  previous_.fill('\0');
+  has_newest_ = false;
+  has_previous_ = false;
 }
 
 void ResumeTokens::CompareWithNothing(std::string_view token) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -23,20 +24,32 @@ class ResumeTokens {
   // the newest), and a new newest is returned.
   std::string Rotate(std::string_view used);
 
-  const std::string& newest_hash() const { return newest_; }
-  const std::string& previous_hash() const { return previous_; }
-  void Restore(std::string newest_hash, std::string previous_hash);
+  // Empty when there is none.
+  std::string_view newest_hash() const { return Hash(newest_, has_newest_); }
+  std::string_view previous_hash() const { return Hash(previous_, has_previous_); }
+  // A hash that is not 32 bytes counts as none (no newest: revoked).
+  void Restore(std::string_view newest_hash, std::string_view previous_hash);
   // The session is closed for good: no token works any more.
   void Revoke();
-  bool revoked() const { return newest_.empty(); }
+  bool revoked() const { return !has_newest_; }
 
   // The same work as Accepts for a session that does not exist, so that timing tells
   // nothing about which session ids are valid.
   static void CompareWithNothing(std::string_view token);
 
  private:
-  std::string newest_;    // SHA-256 of the newest token handed out
-  std::string previous_;  // of the one last used (empty: none)
+  static constexpr size_t kHashBytes = 32;
+  using HashBytes = std::array<char, kHashBytes>;
+  static std::string_view Hash(const HashBytes& hash, bool present) {
+    return present ? std::string_view(hash.data(), hash.size()) : std::string_view();
+  }
+  static bool Set(HashBytes* hash, std::string_view value);
+
+  // Inline: every session has them, and idle sessions are the many.
+  HashBytes newest_{};    // SHA-256 of the newest token handed out
+  HashBytes previous_{};  // of the one last used
+  bool has_newest_ = false;
+  bool has_previous_ = false;
 };
 
 }  // namespace streamgate::gateway

@@ -143,6 +143,17 @@ TEST(ResumeTokens, RestoredFromHashesAcceptsTheSameTokens) {
   revoked.Restore("", "");
   EXPECT_TRUE(revoked.revoked());
   EXPECT_FALSE(revoked.Accepts(t2));
+  // A stored hash of the wrong length (a damaged row) is no hash: nothing is accepted.
+  ResumeTokens damaged;
+  damaged.Restore(Sha256Of(t2).substr(0, 31), Sha256Of(t1));
+  EXPECT_TRUE(damaged.revoked());
+  EXPECT_FALSE(damaged.Accepts(t1));
+  EXPECT_FALSE(damaged.Accepts(t2));
+  ResumeTokens bad_previous;
+  bad_previous.Restore(Sha256Of(t2), Sha256Of(t1) + "x");
+  EXPECT_TRUE(bad_previous.Accepts(t2));
+  EXPECT_FALSE(bad_previous.Accepts(t1));
+  EXPECT_TRUE(bad_previous.previous_hash().empty());
 }
 
 TEST(ResumeTokens, CompareWithNothingTakesAnyToken) {
