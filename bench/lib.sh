@@ -10,7 +10,12 @@
 #                    a line per connection does not take CPU from the servers being measured)
 #   BENCH_STORE      the gateway's --store (default: sqlite:$BENCH_WORK/gateway.db, made
 #                    fresh for each gateway started; `memory` to leave the disk out)
+#   BENCH_BASELINE_BIN  a directory with another build's gateway (e.g. one built from an
+#                    older commit), measured as server `streamgate-baseline` on this build's
+#                    llm-service; BENCH_BASELINE_FLAGS are its extra flags (default none: a
+#                    gateway older than the session store knows no --store)
 #   BENCH_SERVERS    which gateways to measure (default "streamgate peer"): streamgate,
+#                    streamgate-baseline (see BENCH_BASELINE_BIN),
 #                    streamgate-tls (wss:// with a certificate made here by openssl),
 #                    streamgate-auth (--auth api-keys, every limit off: the cost of the
 #                    credential check alone), peer
@@ -108,8 +113,14 @@ start_gateway() {
   # Sessions go to a fresh SQLite file of this run (the default store, never the user's).
   local store=${BENCH_STORE:-sqlite:$BENCH_WORK/gateway.db}
   [[ $store == sqlite:* ]] && rm -f "${store#sqlite:}" "${store#sqlite:}-wal" "${store#sqlite:}-shm"
-  "$BENCH_BIN/gateway" --bind 127.0.0.1 --port 0 --llm-service "127.0.0.1:$llm_port" \
-    --log-level "$BENCH_LOG_LEVEL" --max-connections 20000 --store "$store" "$@" \
+  local binary=$BENCH_BIN/gateway
+  local -a own=(--store "$store")
+  if [[ ${BENCH_GATEWAY_IS_BASELINE:-} == 1 ]]; then
+    binary=$BENCH_BASELINE_BIN/gateway
+    read -r -a own <<<"${BENCH_BASELINE_FLAGS:-}"
+  fi
+  "$binary" --bind 127.0.0.1 --port 0 --llm-service "127.0.0.1:$llm_port" \
+    --log-level "$BENCH_LOG_LEVEL" --max-connections 20000 "${own[@]}" "$@" \
     2>>"$BENCH_LOGS/gateway.log" &
   GW_PID=$!
   BENCH_STARTED_PIDS+=("$GW_PID")
@@ -189,6 +200,13 @@ start_server() {
   case $1 in
     streamgate)
       start_streamgate "$2" "$3"
+      SERVER_URL=ws://127.0.0.1:$GW_PORT/ws
+      SERVER_PIDS=(--server-pid "$GW_PID" --server-pid "$LLM_PID")
+      ;;
+    streamgate-baseline)
+      [[ -x ${BENCH_BASELINE_BIN:-}/gateway ]] ||
+        bench_die "streamgate-baseline needs BENCH_BASELINE_BIN (a directory with a gateway)"
+      BENCH_GATEWAY_IS_BASELINE=1 start_streamgate "$2" "$3"
       SERVER_URL=ws://127.0.0.1:$GW_PORT/ws
       SERVER_PIDS=(--server-pid "$GW_PID" --server-pid "$LLM_PID")
       ;;
