@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "common/status_util.h"
+#include "gateway/store/frame_runs.h"
 
 namespace streamgate::gateway {
 namespace {
@@ -48,7 +49,23 @@ CREATE TABLE frames (
 INSERT INTO store_schema (version) VALUES (1);
 )sql";
 
+// Version 2: frames in runs, one row per session per flush (frame_runs.h); the rows of
+// `frames` are moved into runs by MigrateToV2.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE frame_runs (
+  session_id TEXT NOT NULL,
+  first_seq INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL,
+  frames BLOB NOT NULL,
+  PRIMARY KEY (session_id, first_seq)
+) WITHOUT ROWID;
+)sql";
+
 constexpr int kBusyTimeoutMs = 5000;
+
+constexpr const char* kInsertFrameRun =
+    "INSERT OR REPLACE INTO frame_runs (session_id, first_seq, last_seq, frames) "
+    "VALUES (?1, ?2, ?3, ?4)";
 
 absl::string_view Sv(std::string_view text) { return absl::string_view(text.data(), text.size()); }
 
@@ -172,7 +189,8 @@ absl::Status SessionDatabase::CheckOrCreateSchema() {
                          "is a SQLite database but not a session store (it has tables and no "
                          "store_schema table)");
       }
-      return Exec(kSchemaV1, "cannot create the schema");
+      SG_RETURN_IF_ERROR(Exec(kSchemaV1, "cannot create the schema"));
+      return MigrateToV2();
     }
     absl::StatusOr<std::vector<std::string>> versions =
         QueryColumn("SELECT CAST(version AS TEXT) FROM store_schema");
@@ -190,11 +208,55 @@ absl::Status SessionDatabase::CheckOrCreateSchema() {
                                     "); it was written by a newer gateway: run that one, or "
                                     "use another file"));
     }
+    if (version == 1) return MigrateToV2();
     return absl::OkStatus();
   }();
   if (status.ok()) status = Exec("COMMIT");
   if (!status.ok()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   return status;
+}
+
+absl::Status SessionDatabase::MigrateToV2() {
+  SG_RETURN_IF_ERROR(Exec(kSchemaV2, "cannot create the frame_runs table"));
+  SqliteStatement select;
+  SqliteStatement insert;
+  int rc = SqliteStatement::Prepare(db_,
+                                    "SELECT session_id, seq, frame FROM frames ORDER BY "
+                                    "session_id, seq",
+                                    /*persistent=*/false, &select);
+  if (rc != SQLITE_OK) return Error(rc, "cannot read version 1 frames");
+  rc = SqliteStatement::Prepare(db_, kInsertFrameRun, /*persistent=*/false, &insert);
+  if (rc != SQLITE_OK) return Error(rc, "cannot prepare the frame_runs insert");
+  std::string session;
+  std::vector<StoredFrame> frames;
+  auto write_session = [&]() -> absl::Status {
+    for (const FrameRun& run : EncodeFrameRuns(frames)) {
+      SG_RETURN_IF_ERROR(InsertRun(insert, session, run));
+    }
+    frames.clear();
+    return absl::OkStatus();
+  };
+  while ((rc = select.Step()) == SQLITE_ROW) {
+    std::string id = select.ColumnBytes(0);
+    if (id != session) {
+      SG_RETURN_IF_ERROR(write_session());
+      session = std::move(id);
+    }
+    frames.push_back(StoredFrame{.seq = select.ColumnSeq(1), .frame = select.ColumnBytes(2)});
+  }
+  if (rc != SQLITE_DONE) return Error(rc, "cannot read version 1 frames");
+  SG_RETURN_IF_ERROR(write_session());
+  SG_RETURN_IF_ERROR(Exec("DROP TABLE frames"));
+  return Exec("UPDATE store_schema SET version = 2");
+}
+
+absl::Status SessionDatabase::InsertRun(SqliteStatement& statement, const std::string& id,
+                                        const FrameRun& run) {
+  statement.BindText(1, id);
+  statement.BindSeq(2, run.first_seq);
+  statement.BindSeq(3, run.last_seq);
+  statement.BindBlob(4, run.blob);
+  return Run(statement);
 }
 
 absl::Status SessionDatabase::PrepareStatements() {
@@ -217,13 +279,16 @@ absl::Status SessionDatabase::PrepareStatements() {
        &upsert_conversation_},
       {"DELETE FROM conversations WHERE session_id = ?1 AND conversation_id = ?2",
        &delete_conversation_},
-      {"INSERT OR REPLACE INTO frames (session_id, seq, frame) VALUES (?1, ?2, ?3)",
-       &insert_frame_},
-      {"DELETE FROM frames WHERE session_id = ?1 AND seq < ?2", &delete_frames_below_},
-      {"DELETE FROM frames WHERE session_id = ?1", &delete_session_frames_},
+      {kInsertFrameRun, &insert_run_},
+      {"DELETE FROM frame_runs WHERE session_id = ?1 AND last_seq < ?2", &delete_runs_below_},
+      {"SELECT first_seq, last_seq, frames FROM frame_runs "
+       "WHERE session_id = ?1 AND first_seq < ?2 AND last_seq >= ?2",
+       &select_straddling_run_},
+      {"DELETE FROM frame_runs WHERE session_id = ?1 AND first_seq = ?2", &delete_run_},
+      {"DELETE FROM frame_runs WHERE session_id = ?1", &delete_session_frames_},
       {"DELETE FROM conversations WHERE session_id = ?1", &delete_session_conversations_},
       {"DELETE FROM sessions WHERE id = ?1", &delete_session_row_},
-      {"DELETE FROM frames WHERE session_id IN "
+      {"DELETE FROM frame_runs WHERE session_id IN "
        "(SELECT id FROM sessions WHERE last_seen_ms < ?1)",
        &delete_idle_frames_},
       {"DELETE FROM conversations WHERE session_id IN "
@@ -236,7 +301,9 @@ absl::Status SessionDatabase::PrepareStatements() {
       {"SELECT conversation_id, history, last_activity_ms FROM conversations "
        "WHERE session_id = ?1 ORDER BY conversation_id",
        &select_conversations_},
-      {"SELECT seq, frame FROM frames WHERE session_id = ?1 ORDER BY seq", &select_frames_},
+      {"SELECT first_seq, last_seq, frames FROM frame_runs WHERE session_id = ?1 "
+       "ORDER BY first_seq",
+       &select_frames_},
   };
   for (const auto& [sql, statement] : statements) SG_RETURN_IF_ERROR(Prepare(sql, statement));
   return absl::OkStatus();
@@ -325,21 +392,49 @@ absl::Status SessionDatabase::Apply(const std::string& id, const DeleteConversat
 }
 
 absl::Status SessionDatabase::Apply(const std::string& id, const AppendFramesOp& op) {
-  SqliteStatement& statement = insert_frame_;
-  for (const StoredFrame& frame : op.frames) {
-    statement.BindText(1, id);
-    statement.BindSeq(2, frame.seq);
-    statement.BindText(3, frame.frame);
-    SG_RETURN_IF_ERROR(Run(statement));
+  for (const FrameRun& run : EncodeFrameRuns(op.frames)) {
+    SG_RETURN_IF_ERROR(InsertRun(insert_run_, id, run));
   }
   return absl::OkStatus();
 }
 
 absl::Status SessionDatabase::Apply(const std::string& id, const DropFramesBelowOp& op) {
-  SqliteStatement& statement = delete_frames_below_;
-  statement.BindText(1, id);
-  statement.BindSeq(2, op.seq);
-  SG_RETURN_IF_ERROR(Run(statement));
+  {
+    SqliteStatement& statement = delete_runs_below_;
+    statement.BindText(1, id);
+    statement.BindSeq(2, op.seq);
+    SG_RETURN_IF_ERROR(Run(statement));
+  }
+  // The run `op.seq` falls inside loses its front: rewritten (one per drop at most).
+  std::optional<FrameRun> straddling;
+  {
+    SqliteStatement& statement = select_straddling_run_;
+    ResetOnExit reset(statement);
+    statement.BindText(1, id);
+    statement.BindSeq(2, op.seq);
+    int rc = statement.Step();
+    if (rc == SQLITE_ROW) {
+      straddling = FrameRun{.first_seq = statement.ColumnSeq(0),
+                            .last_seq = statement.ColumnSeq(1),
+                            .blob = statement.ColumnBytes(2)};
+    } else if (rc != SQLITE_DONE) {
+      return Error(rc, "cannot read a session's frames");
+    }
+  }
+  if (straddling) {
+    std::vector<StoredFrame> frames;
+    SqliteStatement& remove = delete_run_;
+    remove.BindText(1, id);
+    remove.BindSeq(2, straddling->first_seq);
+    SG_RETURN_IF_ERROR(Run(remove));
+    // A damaged run goes as a whole: Load would refuse it anyway.
+    if (DecodeFrameRun(straddling->first_seq, straddling->last_seq, straddling->blob, &frames)) {
+      std::erase_if(frames, [&](const StoredFrame& frame) { return frame.seq < op.seq; });
+      for (const FrameRun& run : EncodeFrameRuns(frames)) {
+        SG_RETURN_IF_ERROR(InsertRun(insert_run_, id, run));
+      }
+    }
+  }
   if (auto orphan = orphan_losses_.find(id); orphan != orphan_losses_.end()) {
     orphan->second.loss.DropBelow(op.seq);
     if (!orphan->second.loss.any()) orphan_losses_.erase(orphan);
@@ -445,8 +540,14 @@ absl::StatusOr<std::optional<SessionSnapshot>> SessionDatabase::LoadInTransactio
     statement.BindText(1, session_id);
     int rc;
     while ((rc = statement.Step()) == SQLITE_ROW) {
-      snapshot.replay.push_back(
-          StoredFrame{.seq = statement.ColumnSeq(0), .frame = statement.ColumnBytes(1)});
+      uint64_t first = statement.ColumnSeq(0);
+      uint64_t last = statement.ColumnSeq(1);
+      if (!snapshot.replay.empty() && first <= snapshot.replay.back().seq) continue;  // overlap
+      if (!DecodeFrameRun(first, last, statement.ColumnBytes(2), &snapshot.replay)) {
+        return PathError(absl::StatusCode::kDataLoss, path_,
+                         absl::StrCat("a stored run of frames ", first, "..", last,
+                                      " of a session does not decode"));
+      }
     }
     if (rc != SQLITE_DONE) return Error(rc, "cannot read a session's frames");
   }

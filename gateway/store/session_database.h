@@ -19,6 +19,8 @@
 
 namespace streamgate::gateway {
 
+struct FrameRun;
+
 // One SQLite connection to the session store's file: the schema, the prepared statements
 // (prepared once, reused for every group), and the SQL of every write. Commit applies a
 // StoreWriteBatch as one transaction; Load reads one session.
@@ -28,7 +30,7 @@ namespace streamgate::gateway {
 // connection is opened without SQLite's own mutex.
 class SessionDatabase {
  public:
-  static constexpr int64_t kSchemaVersion = 1;
+  static constexpr int64_t kSchemaVersion = 2;
 
   // Creates the parent directory if missing, opens or creates the file, turns on WAL
   // (synchronous=NORMAL: a commit is durable against a process crash at once, against a
@@ -61,6 +63,10 @@ class SessionDatabase {
   absl::Status Configure();
   absl::Status CheckOrCreateSchema();
   absl::Status PrepareStatements();
+  // Version 1 to 2: the frames table's rows become runs (frame_runs.h). In the schema
+  // check's transaction.
+  absl::Status MigrateToV2();
+  absl::Status InsertRun(SqliteStatement& statement, const std::string& id, const FrameRun& run);
   absl::Status Prepare(const char* sql, SqliteStatement* statement);
 
   absl::Status Apply(const std::string& id, const PutSessionOp& op);
@@ -92,7 +98,7 @@ class SessionDatabase {
   SqliteStatement begin_, commit_, rollback_;
   SqliteStatement upsert_session_, select_loss_, update_loss_;
   SqliteStatement upsert_conversation_, delete_conversation_;
-  SqliteStatement insert_frame_, delete_frames_below_;
+  SqliteStatement insert_run_, delete_runs_below_, select_straddling_run_, delete_run_;
   SqliteStatement delete_session_frames_, delete_session_conversations_, delete_session_row_;
   SqliteStatement delete_idle_frames_, delete_idle_conversations_, delete_idle_sessions_;
   SqliteStatement select_session_, select_conversations_, select_frames_;

@@ -100,7 +100,9 @@ TEST_F(SqliteSessionStoreTest, WhatWasQueuedBeforeFlushIsOnDiskAfterIt) {
   // Another connection, as after a crash: only what is committed is there.
   EXPECT_EQ(QueryInt(path(), "SELECT count(*) FROM sessions"), 10);
   EXPECT_EQ(QueryInt(path(), "SELECT count(*) FROM conversations"), 10);
-  EXPECT_EQ(QueryInt(path(), "SELECT count(*) FROM frames"), 300);
+  // One row per session's run of frames, not one per frame.
+  EXPECT_EQ(QueryInt(path(), "SELECT count(*) FROM frame_runs"), 10);
+  EXPECT_EQ(QueryInt(path(), "SELECT sum(last_seq - first_seq + 1) FROM frame_runs"), 300);
   EXPECT_EQ(store->stats().queued_bytes, 0u);
 }
 
@@ -119,7 +121,9 @@ TEST_F(SqliteSessionStoreTest, OpsQueuedWithinOneIntervalCommitAsOneTransaction)
   // Nothing queued: a Flush does not commit an empty group.
   ASSERT_TRUE(store->Flush(kFlushTimeout).ok());
   EXPECT_EQ(store->stats().commits, 1u);
-  EXPECT_EQ(QueryInt(path(), "SELECT count(*) FROM frames"), 500);
+  // Frame 1 of each went with the drop; frame 2 is left, the run rewritten to start there.
+  EXPECT_EQ(QueryInt(path(), "SELECT count(*) FROM frame_runs WHERE first_seq = 2"), 500);
+  EXPECT_EQ(QueryInt(path(), "SELECT sum(last_seq - first_seq + 1) FROM frame_runs"), 500);
 }
 
 TEST_F(SqliteSessionStoreTest, CommitsEveryFlushIntervalWithoutBeingAsked) {
@@ -147,12 +151,12 @@ TEST_F(SqliteSessionStoreTest, UsesWriteAheadLogging) {
 
 TEST_F(SqliteSessionStoreTest, RefusesANewerSchemaVersionNamingThePath) {
   { ASSERT_NE(OpenStore(), nullptr); }
-  store_test::ExecSql(path(), "UPDATE store_schema SET version = 2");
+  store_test::ExecSql(path(), "UPDATE store_schema SET version = 3");
   auto store = SqliteSessionStore::Open({.path = path()});
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(store.status().message().find(path()), absl::string_view::npos) << store.status();
-  EXPECT_NE(store.status().message().find("schema version 2 is newer"), absl::string_view::npos)
+  EXPECT_NE(store.status().message().find("schema version 3 is newer"), absl::string_view::npos)
       << store.status();
 }
 
@@ -221,8 +225,8 @@ TEST_F(SqliteSessionStoreTest, DeleteIdleBeforeRemovesTheRowsOfEveryTable) {
   ASSERT_TRUE(store->Flush(kFlushTimeout).ok());
   EXPECT_EQ(QueryInt(path(), "SELECT count(*) FROM sessions"), 1);
   EXPECT_EQ(QueryInt(path(), "SELECT count(*) FROM conversations WHERE session_id != 'recent'"), 0);
-  EXPECT_EQ(QueryInt(path(), "SELECT count(*) FROM frames WHERE session_id != 'recent'"), 0);
-  EXPECT_EQ(QueryInt(path(), "SELECT count(*) FROM frames"), 4);
+  EXPECT_EQ(QueryInt(path(), "SELECT count(*) FROM frame_runs WHERE session_id != 'recent'"), 0);
+  EXPECT_EQ(QueryInt(path(), "SELECT sum(last_seq - first_seq + 1) FROM frame_runs"), 4);
 }
 
 TEST_F(SqliteSessionStoreTest, DeletesIdleSessionsByItself) {
@@ -247,7 +251,10 @@ TEST_F(SqliteSessionStoreTest, TheDestructorCommitsWhatIsQueued) {
     store->AppendFrames("s1", Frames(1, 100));
     EXPECT_EQ(store->stats().commits, 0u);
   }
-  EXPECT_EQ(QueryInt(path(), "SELECT count(*) FROM frames WHERE session_id = 's1'"), 100);
+  EXPECT_EQ(QueryInt(path(),
+                     "SELECT sum(last_seq - first_seq + 1) FROM frame_runs "
+                     "WHERE session_id = 's1'"),
+            100);
 }
 
 TEST_F(SqliteSessionStoreTest, LoadSeesWritesQueuedBeforeItThoughNotYetCommitted) {
@@ -280,7 +287,7 @@ TEST_F(SqliteSessionStoreTest, AFailedCommitIsReportedByFlush) {
   store->PutSession(MakeSession("s1"));
   ASSERT_TRUE(store->Flush(kFlushTimeout).ok());
   // Sabotage from outside: the next group cannot insert frames.
-  store_test::ExecSql(path(), "DROP TABLE frames");
+  store_test::ExecSql(path(), "DROP TABLE frame_runs");
   store->PutSession(MakeSession("s2"));
   store->AppendFrames("s2", Frames(1, 2));
   absl::Status status = store->Flush(kFlushTimeout);
@@ -288,6 +295,56 @@ TEST_F(SqliteSessionStoreTest, AFailedCommitIsReportedByFlush) {
   EXPECT_NE(status.message().find(path()), absl::string_view::npos) << status;
   // The whole group rolled back, not half of it.
   EXPECT_EQ(QueryInt(path(), "SELECT count(*) FROM sessions"), 1);
+}
+
+TEST_F(SqliteSessionStoreTest, AVersion1FileHasItsFramesMovedIntoRuns) {
+  // A store as the first version wrote it: one row per frame.
+  store_test::ExecSql(path(), R"sql(
+    CREATE TABLE store_schema (version INTEGER NOT NULL);
+    CREATE TABLE sessions (id TEXT NOT NULL PRIMARY KEY, identity TEXT NOT NULL,
+      token_hash BLOB NOT NULL, previous_token_hash BLOB NOT NULL,
+      created_at_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,
+      seq_reserved INTEGER NOT NULL, replay_lost_from INTEGER NOT NULL,
+      replay_lost_through INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE INDEX sessions_by_last_seen ON sessions (last_seen_ms);
+    CREATE TABLE conversations (session_id TEXT NOT NULL, conversation_id TEXT NOT NULL,
+      history BLOB NOT NULL, last_activity_ms INTEGER NOT NULL,
+      PRIMARY KEY (session_id, conversation_id));
+    CREATE TABLE frames (session_id TEXT NOT NULL, seq INTEGER NOT NULL, frame TEXT NOT NULL,
+      PRIMARY KEY (session_id, seq)) WITHOUT ROWID;
+    INSERT INTO store_schema (version) VALUES (1);
+    INSERT INTO sessions VALUES ('s1', 'user-a', x'00', x'', 1, 4102444800000, 10, 0, 0);
+    INSERT INTO frames VALUES ('s1', 3, 'three'), ('s1', 4, ''), ('s1', 5, 'five'),
+                              ('s1', 8, 'eight'), ('s2', 1, 'other');
+  )sql");
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(QueryInt(path(), "SELECT version FROM store_schema"), 2);
+  EXPECT_EQ(QueryInt(path(),
+                     "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'frames'"),
+            0);
+  // s1's frames 3..5 and 8: two runs (a gap starts a new one); s2's one frame: one.
+  EXPECT_EQ(QueryInt(path(), "SELECT count(*) FROM frame_runs"), 3);
+  auto s1 = LoadNow(*store, "s1");
+  ASSERT_TRUE(s1.has_value());
+  ASSERT_EQ(s1->replay.size(), 4u);
+  EXPECT_EQ(s1->replay[0].seq, 3u);
+  EXPECT_EQ(s1->replay[0].frame, "three");
+  EXPECT_EQ(s1->replay[1].frame, "");
+  EXPECT_EQ(s1->replay[2].frame, "five");
+  EXPECT_EQ(s1->replay[3].seq, 8u);
+  EXPECT_EQ(s1->replay[3].frame, "eight");
+}
+
+TEST_F(SqliteSessionStoreTest, ADamagedRunFailsTheLoadInsteadOfReplayingHalf) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  store->PutSession(MakeSession("s1"));
+  store->AppendFrames("s1", Frames(1, 3));
+  ASSERT_TRUE(store->Flush(kFlushTimeout).ok());
+  store_test::ExecSql(path(), "UPDATE frame_runs SET last_seq = 4 WHERE session_id = 's1'");
+  // The session is not offered with a hole in its replay: Load reports nothing.
+  EXPECT_FALSE(LoadNow(*store, "s1").has_value());
 }
 
 }  // namespace
