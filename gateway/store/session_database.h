@@ -61,12 +61,15 @@ class SessionDatabase {
 
   SessionDatabase(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
   absl::Status Configure();
-  absl::Status CheckOrCreateSchema();
+  absl::Status CheckOrCreateSchema();  // session_schema.cc, as MigrateToV2
   absl::Status PrepareStatements();
   // Version 1 to 2: the frames table's rows become runs (frame_runs.h). In the schema
   // check's transaction.
   absl::Status MigrateToV2();
   absl::Status InsertRun(SqliteStatement& statement, const std::string& id, const FrameRun& run);
+  static constexpr const char* kInsertFrameRun =
+      "INSERT OR REPLACE INTO frame_runs (session_id, first_seq, last_seq, frames) "
+      "VALUES (?1, ?2, ?3, ?4)";
   absl::Status Prepare(const char* sql, SqliteStatement* statement);
 
   absl::Status Apply(const std::string& id, const PutSessionOp& op);
@@ -91,6 +94,8 @@ class SessionDatabase {
   absl::StatusOr<std::vector<std::string>> QueryColumn(const char* sql);
   // "session store <path>: <what>: <SQLite's message>", with a code that fits `rc`.
   absl::Status Error(int rc, std::string_view what) const;
+  // "session store <path>: <what>" with `code`.
+  absl::Status Refuse(absl::StatusCode code, std::string_view what) const;
 
   const std::string path_;
   sqlite3* const db_;
