@@ -19,10 +19,16 @@ bool ResumeTokens::Set(HashBytes* hash, std::string_view value) {
   return true;
 }
 
+std::unique_ptr<ResumeTokens::HashBytes> ResumeTokens::MakePrevious(std::string_view value) {
+  auto hash = std::make_unique<HashBytes>();
+  if (!Set(hash.get(), value)) return nullptr;
+  return hash;
+}
+
 std::string ResumeTokens::Issue() {
   std::string token = common::NewSecretToken(kTokenBytes);
   has_newest_ = Set(&newest_, common::Sha256(token));
-  has_previous_ = false;
+  previous_.reset();
   return token;
 }
 
@@ -34,14 +40,16 @@ bool ResumeTokens::Accepts(std::string_view token) const {
   std::string hash = common::Sha256(token);
   // Both compared every time: which one matched must not show in the timing either.
   bool newest = common::ConstantTimeEquals(hash, newest_hash());
-  bool previous = common::ConstantTimeEquals(hash, Hash(previous_, true)) && has_previous_;
+  static const HashBytes kNoHash{};
+  bool previous = common::ConstantTimeEquals(hash, Hash(previous_ ? *previous_ : kNoHash, true)) &&
+                  previous_ != nullptr;
   return newest || previous;
 }
 
 std::string ResumeTokens::Rotate(std::string_view used) {
   // Using the newest retires the one before it; using the previous one keeps it (the
   // newest, never used, is replaced).
-  has_previous_ = Set(&previous_, common::Sha256(used));
+  previous_ = MakePrevious(common::Sha256(used));
   std::string token = common::NewSecretToken(kTokenBytes);
   has_newest_ = Set(&newest_, common::Sha256(token));
   return token;
@@ -49,14 +57,13 @@ std::string ResumeTokens::Rotate(std::string_view used) {
 
 void ResumeTokens::Restore(std::string_view newest_hash, std::string_view previous_hash) {
   has_newest_ = Set(&newest_, newest_hash);
-  has_previous_ = has_newest_ && Set(&previous_, previous_hash);
+  previous_ = has_newest_ ? MakePrevious(previous_hash) : nullptr;
 }
 
 void ResumeTokens::Revoke() {
   newest_.fill('\0');
-  previous_.fill('\0');
+  previous_.reset();
   has_newest_ = false;
-  has_previous_ = false;
 }
 
 void ResumeTokens::CompareWithNothing(std::string_view token) {

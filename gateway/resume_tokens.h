@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -26,7 +27,9 @@ class ResumeTokens {
 
   // Empty when there is none.
   std::string_view newest_hash() const { return Hash(newest_, has_newest_); }
-  std::string_view previous_hash() const { return Hash(previous_, has_previous_); }
+  std::string_view previous_hash() const {
+    return previous_ ? Hash(*previous_, true) : std::string_view();
+  }
   // A hash that is not 32 bytes counts as none (no newest: revoked).
   void Restore(std::string_view newest_hash, std::string_view previous_hash);
   // The session is closed for good: no token works any more.
@@ -44,12 +47,14 @@ class ResumeTokens {
     return present ? std::string_view(hash.data(), hash.size()) : std::string_view();
   }
   static bool Set(HashBytes* hash, std::string_view value);
+  // The previous hash, or none when `value` is not a hash.
+  static std::unique_ptr<HashBytes> MakePrevious(std::string_view value);
 
-  // Inline: every session has them, and idle sessions are the many.
-  HashBytes newest_{};    // SHA-256 of the newest token handed out
-  HashBytes previous_{};  // of the one last used
+  // The newest inline: every session has one, and idle sessions are the many; a previous
+  // one exists only after a resume.
+  HashBytes newest_{};                   // SHA-256 of the newest token handed out
+  std::unique_ptr<HashBytes> previous_;  // of the one last used
   bool has_newest_ = false;
-  bool has_previous_ = false;
 };
 
 }  // namespace streamgate::gateway

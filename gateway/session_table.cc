@@ -3,35 +3,57 @@
 #include <boost/asio/post.hpp>
 #include <vector>
 
+#include "absl/hash/hash.h"
 #include "gateway/chat_session.h"
 
 namespace streamgate::gateway {
 
+size_t SessionTable::ById::operator()(std::string_view id) const {
+  return absl::Hash<std::string_view>{}(id);
+}
+size_t SessionTable::ById::operator()(const std::shared_ptr<ChatSession>& session) const {
+  return (*this)(std::string_view(session->id()));
+}
+bool SessionTable::ById::operator()(const std::shared_ptr<ChatSession>& a,
+                                    const std::shared_ptr<ChatSession>& b) const {
+  return a->id() == b->id();
+}
+bool SessionTable::ById::operator()(const std::shared_ptr<ChatSession>& a,
+                                    std::string_view b) const {
+  return a->id() == b;
+}
+bool SessionTable::ById::operator()(std::string_view a,
+                                    const std::shared_ptr<ChatSession>& b) const {
+  return a == b->id();
+}
+
 void SessionTable::Add(std::shared_ptr<ChatSession> session) {
+  std::shared_ptr<ChatSession> replaced;  // released outside the lock
   absl::MutexLock lock(&mu_);
-  std::string_view key = session->id();
-  sessions_[key] = std::move(session);
+  if (auto it = sessions_.find(std::string_view(session->id())); it != sessions_.end()) {
+    replaced = *it;
+    sessions_.erase(it);
+  }
+  sessions_.insert(std::move(session));
 }
 
 std::shared_ptr<ChatSession> SessionTable::AddIfAbsent(std::shared_ptr<ChatSession> session) {
   absl::MutexLock lock(&mu_);
-  std::string_view key = session->id();
-  auto [it, added] = sessions_.try_emplace(key, std::move(session));
-  return it->second;
+  return *sessions_.insert(std::move(session)).first;
 }
 
 std::shared_ptr<ChatSession> SessionTable::Find(std::string_view id) const {
   absl::MutexLock lock(&mu_);
   auto it = sessions_.find(id);
-  return it == sessions_.end() ? nullptr : it->second;
+  return it == sessions_.end() ? nullptr : *it;
 }
 
 void SessionTable::Remove(const ChatSession* session) {
   std::shared_ptr<ChatSession> removed;  // released outside the lock
   absl::MutexLock lock(&mu_);
   auto it = sessions_.find(std::string_view(session->id()));
-  if (it != sessions_.end() && it->second.get() == session) {
-    removed = std::move(it->second);
+  if (it != sessions_.end() && it->get() == session) {
+    removed = *it;
     sessions_.erase(it);
   }
   if (auto detached = detached_.find(session); detached != detached_.end()) {
@@ -52,7 +74,7 @@ void SessionTable::ForEach(
   {
     absl::MutexLock lock(&mu_);
     all.reserve(sessions_.size());
-    for (const auto& [id, session] : sessions_) all.push_back(session);
+    for (const auto& session : sessions_) all.push_back(session);
   }
   for (const auto& session : all) fn(session);
 }
@@ -75,19 +97,18 @@ void SessionTable::SetDetachedBytes(const ChatSession* session, size_t bytes) {
       detached_.erase(it);
     }
     // Over the budget: the longest-detached go first. Their bytes stay counted until they
-    // have expired on their own strands, so one pass picks just enough of them.
+    // have expired on their own loops, so one pass picks just enough of them.
     size_t total = detached_total_;
     for (auto order = detach_order_.begin();
          total > detached_max_bytes_ && order != detach_order_.end(); ++order) {
       auto found = sessions_.find(std::string_view(order->second->id()));
       if (found == sessions_.end()) continue;
       total -= detached_[order->second].bytes;
-      to_expire.push_back(found->second);
+      to_expire.push_back(*found);
     }
   }
   for (auto& victim : to_expire) {
-    boost::asio::post(victim->executor(),
-                      [victim] { victim->Expire("detached_budget"); });
+    boost::asio::post(victim->executor(), [victim] { victim->Expire("detached_budget"); });
   }
 }
 

@@ -10,7 +10,7 @@
 #include <unordered_map>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 
 namespace streamgate::gateway {
@@ -39,7 +39,7 @@ class SessionTable {
   void ForEach(const std::function<void(const std::shared_ptr<ChatSession>&)>& fn) const;
 
   // A detached session's log holds `bytes` (0: it is attached again, or closed). Called on
-  // the session's strand; may expire the oldest detached sessions (posted to their strands).
+  // the session's loop; may expire the oldest detached sessions (posted to their loops).
   void SetDetachedBytes(const ChatSession* session, size_t bytes);
   size_t detached_bytes() const;
   size_t detached_sessions() const;
@@ -50,11 +50,21 @@ class SessionTable {
     size_t bytes;
   };
 
+  // Hash and equality of sessions by id, and of an id with a session (heterogeneous lookup):
+  // the set holds only the pointers, since every session is in it and idle ones are the many.
+  struct ById {
+    using is_transparent = void;
+    size_t operator()(std::string_view id) const;
+    size_t operator()(const std::shared_ptr<ChatSession>& session) const;
+    bool operator()(const std::shared_ptr<ChatSession>& a,
+                    const std::shared_ptr<ChatSession>& b) const;
+    bool operator()(const std::shared_ptr<ChatSession>& a, std::string_view b) const;
+    bool operator()(std::string_view a, const std::shared_ptr<ChatSession>& b) const;
+  };
+
   const size_t detached_max_bytes_;
   mutable absl::Mutex mu_;
-  // Keyed by a view of the session's own id, which lives as long as the entry.
-  absl::flat_hash_map<std::string_view, std::shared_ptr<ChatSession>> sessions_
-      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::shared_ptr<ChatSession>, ById, ById> sessions_ ABSL_GUARDED_BY(mu_);
   std::unordered_map<const ChatSession*, Detached> detached_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, const ChatSession*> detach_order_ ABSL_GUARDED_BY(mu_);
   uint64_t next_order_ ABSL_GUARDED_BY(mu_) = 0;
