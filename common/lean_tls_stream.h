@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/compose.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -32,12 +33,15 @@ namespace streamgate::common {
 // Like Asio's stream: AsyncReadStream and AsyncWriteStream, at most one read and one write
 // operation at a time (Beast's WebSocket runs one of each, plus a handshake or a shutdown in
 // place of one of them). Not thread-safe: every operation runs on the socket's executor
-// (the connection's strand). Output produced by either operation goes out in the order
+// (the connection's thread). Output produced by either operation goes out in the order
 // OpenSSL produced it, one socket write at a time; an operation that needs the socket while
 // the other one is using it waits for it.
 class LeanTlsStream {
  public:
-  using Socket = boost::asio::ip::tcp::socket;
+  // On an io_context's own executor, not a type-erased one: one pointer per copy, and
+  // every pending operation holds copies (idle connections are the many).
+  using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
+                                                 boost::asio::io_context::executor_type>;
   using executor_type = Socket::executor_type;
   using ErrorCode = boost::system::error_code;
 

@@ -20,12 +20,12 @@ namespace streamgate::common {
 // idle) on the heap, holding the context that made it: a certificate reload builds a new
 // context for new connections and leaves running ones on theirs.
 //
-// Not thread-safe; used on its connection's strand. Meets Asio's AsyncReadStream and
+// Not thread-safe; used on its connection's executor. Meets Asio's AsyncReadStream and
 // AsyncWriteStream and Beast's teardown customisation (below), so it can sit under
 // beast::http and beast::websocket.
 class TransportStream {
  public:
-  using Socket = boost::asio::ip::tcp::socket;
+  using Socket = LeanTlsStream::Socket;
   using TlsStream = LeanTlsStream;
   using executor_type = Socket::executor_type;
 

@@ -27,7 +27,7 @@ constexpr uint16_t kCloseServiceRestart = 1012;
 
 }  // namespace
 
-ChatSession::ChatSession(const GatewayServices& services, boost::asio::any_io_executor executor,
+ChatSession::ChatSession(const GatewayServices& services, Executor executor,
                          std::shared_ptr<const Principal> owner)
     : services_(services),
       executor_(std::move(executor)),
@@ -37,6 +37,13 @@ ChatSession::ChatSession(const GatewayServices& services, boost::asio::any_io_ex
       persistent_(services.config->resume_window > absl::ZeroDuration()) {}
 
 ChatSession::~ChatSession() = default;
+
+ChatSession::Lifecycle& ChatSession::life() {
+  if (!life_) life_ = std::make_unique<Lifecycle>();
+  return *life_;
+}
+
+uint64_t ChatSession::reserved_seq() const { return life_ ? life_->reserved_seq : 0; }
 
 int64_t ChatSession::NowMs() const { return absl::ToUnixMillis(absl::Now()); }
 
@@ -62,15 +69,14 @@ void ChatSession::Pump() {
     peer_busy_ = true;
     peer_->Deliver(attach_id_, std::move(frame));
   }
-  if (peer_ && !peer_busy_ && !log_.has_pending() && drain_retry_after_ms_ >= 0 &&
-      active_replies_ == 0) {
+  if (peer_ && !peer_busy_ && !log_.has_pending() && draining_ && active_replies_ == 0) {
     // Draining and everything is out: the going_away went last; close.
     auto peer = std::move(peer_);
     attach_id_ = 0;
     peer->CloseConnection(kCloseServiceRestart, "service restart");
   }
   ApplyBackpressure();
-  if (log_.last_seq() + kSeqReserveBlock / 2 > reserved_seq_) PersistSession();
+  if (log_.last_seq() + kSeqReserveBlock / 2 > reserved_seq()) PersistSession();
   SchedulePersist();
 }
 
@@ -116,7 +122,7 @@ void ChatSession::Detach(uint64_t attach_id) {
   // Without a window a disconnect ends the session, as before.
   if (!persistent_) return Close("disconnected");
   // While draining, the next process takes over from the store.
-  if (drain_retry_after_ms_ >= 0) return Persist();
+  if (draining_) return Persist();
   state_ = State::kDetached;
   // last_seen is when the window started: a restart judges by it whether the window passed.
   PersistSession();
@@ -127,17 +133,20 @@ void ChatSession::Detach(uint64_t attach_id) {
 }
 
 void ChatSession::StartWindow() {
-  if (!window_timer_) window_timer_ = std::make_unique<boost::asio::steady_timer>(executor_);
-  uint64_t generation = ++window_generation_;
-  window_timer_->expires_after(absl::ToChronoMilliseconds(services_.config->resume_window));
-  window_timer_->async_wait([weak = weak_from_this(), generation](ErrorCode ec) {
+  Lifecycle& lifecycle = life();
+  if (!lifecycle.window_timer)
+    lifecycle.window_timer = std::make_unique<boost::asio::steady_timer>(executor_);
+  uint64_t generation = ++lifecycle.window_generation;
+  lifecycle.window_timer->expires_after(
+      absl::ToChronoMilliseconds(services_.config->resume_window));
+  lifecycle.window_timer->async_wait([weak = weak_from_this(), generation](ErrorCode ec) {
     if (ec) return;
     if (auto self = weak.lock()) self->OnWindow(generation);
   });
 }
 
 void ChatSession::OnWindow(uint64_t generation) {
-  if (generation != window_generation_ || state_ != State::kDetached) return;
+  if (generation != life().window_generation || state_ != State::kDetached) return;
   Close("resume_window");
 }
 
@@ -152,8 +161,8 @@ void ChatSession::Discard() {
   attach_id_ = 0;
   CancelReplies();
   state_ = State::kClosed;
-  if (window_timer_) window_timer_->cancel();
-  if (persist_timer_) persist_timer_->cancel();
+  if (life_ && life_->window_timer) life_->window_timer->cancel();
+  if (life_ && life_->persist_timer) life_->persist_timer->cancel();
   if (stored_) services_.store->DeleteSession(id_);
   services_.sessions->Remove(this);
 }
@@ -163,8 +172,8 @@ void ChatSession::Close(std::string_view why) {
   CancelReplies();
   State was = state_;
   state_ = State::kClosed;
-  if (window_timer_) window_timer_->cancel();
-  if (persist_timer_) persist_timer_->cancel();
+  if (life_ && life_->window_timer) life_->window_timer->cancel();
+  if (life_ && life_->persist_timer) life_->persist_timer->cancel();
   if (stored_) {
     // No token works any more; the conversations stay in the store until --session-ttl.
     tokens_.Revoke();
@@ -178,11 +187,13 @@ void ChatSession::Close(std::string_view why) {
 }
 
 void ChatSession::ReportDetachedBytes() {
+  Lifecycle& lifecycle = life();
   size_t bytes = state_ == State::kDetached ? std::max<size_t>(log_.bytes(), 1) : 0;
-  size_t delta = bytes > reported_detached_bytes_ ? bytes - reported_detached_bytes_
-                                                  : reported_detached_bytes_ - bytes;
-  if (bytes != 0 && reported_detached_bytes_ != 0 && delta < kDetachedReportStep) return;
-  reported_detached_bytes_ = bytes;
+  size_t delta = bytes > lifecycle.reported_detached_bytes
+                     ? bytes - lifecycle.reported_detached_bytes
+                     : lifecycle.reported_detached_bytes - bytes;
+  if (bytes != 0 && lifecycle.reported_detached_bytes != 0 && delta < kDetachedReportStep) return;
+  lifecycle.reported_detached_bytes = bytes;
   services_.sessions->SetDetachedBytes(this, bytes);
 }
 
@@ -208,7 +219,7 @@ void ChatSession::Resume(std::shared_ptr<Peer> peer, uint64_t attach_id, ResumeR
   }
   uint64_t last = request.last_seq;
   if (last > log_.last_seq()) {
-    if (last > reserved_seq_ || !restored_) {
+    if (last > reserved_seq() || !restored_) {
       result.failure = ResumeFailure::kAhead;
       return done(result);
     }
@@ -233,10 +244,10 @@ void ChatSession::Resume(std::shared_ptr<Peer> peer, uint64_t attach_id, ResumeR
   peer_busy_ = false;
   reading_paused_ = false;
   state_ = State::kAttached;
-  ++window_generation_;
-  if (window_timer_) window_timer_->cancel();
+  ++life().window_generation;
+  if (life().window_timer) life().window_timer->cancel();
   if (was_detached) {
-    reported_detached_bytes_ = 0;
+    life().reported_detached_bytes = 0;
     services_.sessions->SetDetachedBytes(this, 0);
   }
   PersistSession();
@@ -244,13 +255,13 @@ void ChatSession::Resume(std::shared_ptr<Peer> peer, uint64_t attach_id, ResumeR
   done(result);
   // A reply a crash or a drain deadline cut off ends now, after the text the client has:
   // part of the replay (session_resumed follows the last frame replayed).
-  for (const Interrupted& reply : interrupted_) {
+  for (const Lifecycle::Interrupted& reply : life().interrupted) {
     Send([&](uint64_t seq) {
       return EncodeConversationError(id_, seq, reply.conversation, reply.request_id,
                                      ClientError::kInterrupted);
     });
   }
-  interrupted_.clear();
+  life().interrupted.clear();
   uint64_t replayed = log_.ReplayableAfter(last);
   log->info("session resumed session={} last_seq={} replayed={}", id_, last, replayed);
   SendEphemeral([&](uint64_t seq) { return EncodeSessionResumed(id_, seq, replayed, token); });
@@ -258,8 +269,9 @@ void ChatSession::Resume(std::shared_ptr<Peer> peer, uint64_t attach_id, ResumeR
 
 void ChatSession::Drain(int64_t retry_after_ms) {
   // Once: a connection that finished its handshake as the drain began is told by both.
-  if (state_ == State::kClosed || drain_retry_after_ms_ >= 0) return;
-  drain_retry_after_ms_ = retry_after_ms;
+  if (state_ == State::kClosed || draining_) return;
+  draining_ = true;
+  life().drain_retry_after_ms = retry_after_ms;
   if (state_ == State::kDetached) return Persist();
   if (active_replies_ == 0) {
     SendEphemeral([&](uint64_t seq) { return EncodeGoingAway(id_, seq, retry_after_ms); });
@@ -279,40 +291,45 @@ void ChatSession::Persist() {
   log_.SealTail();
   FlushFrames();
   // Exact now: after a clean shutdown no seq beyond the last is in doubt.
-  reserved_seq_ = log_.last_seq();
+  life().reserved_seq = log_.last_seq();
   PutSessionRow();
 }
 
 void ChatSession::PersistSession() {
   if (!Storable()) return;
-  if (log_.last_seq() + kSeqReserveBlock / 2 > reserved_seq_) {
-    reserved_seq_ = log_.last_seq() + kSeqReserveBlock;
+  Lifecycle& lifecycle = life();
+  if (log_.last_seq() + kSeqReserveBlock / 2 > lifecycle.reserved_seq) {
+    lifecycle.reserved_seq = log_.last_seq() + kSeqReserveBlock;
   }
   PutSessionRow();
 }
 
 void ChatSession::PutSessionRow() {
-  if (created_at_ms_ == 0) created_at_ms_ = NowMs();
+  Lifecycle& lifecycle = life();
+  if (lifecycle.created_at_ms == 0) lifecycle.created_at_ms = NowMs();
   services_.store->PutSession(
       StoredSession{.id = id_,
                     .identity = owner_->identity,
                     .token_hash = std::string(tokens_.newest_hash()),
                     .previous_token_hash = std::string(tokens_.previous_hash()),
-                    .created_at_ms = created_at_ms_,
+                    .created_at_ms = lifecycle.created_at_ms,
                     .last_seen_ms = NowMs(),
-                    .seq_reserved = reserved_seq_});
+                    .seq_reserved = lifecycle.reserved_seq});
 }
 
 void ChatSession::SchedulePersist() {
-  if (!stored_ || persist_scheduled_ || state_ == State::kClosed) return;
-  if (log_.last_seq() <= persisted_seq_) return;
-  persist_scheduled_ = true;
-  if (!persist_timer_) persist_timer_ = std::make_unique<boost::asio::steady_timer>(executor_);
-  persist_timer_->expires_after(absl::ToChronoMilliseconds(services_.config->store_flush_interval));
-  persist_timer_->async_wait([weak = weak_from_this()](ErrorCode ec) {
+  if (!stored_ || (life_ && life_->persist_scheduled) || state_ == State::kClosed) return;
+  Lifecycle& lifecycle = life();
+  if (log_.last_seq() <= lifecycle.persisted_seq) return;
+  lifecycle.persist_scheduled = true;
+  if (!lifecycle.persist_timer)
+    lifecycle.persist_timer = std::make_unique<boost::asio::steady_timer>(executor_);
+  lifecycle.persist_timer->expires_after(
+      absl::ToChronoMilliseconds(services_.config->store_flush_interval));
+  lifecycle.persist_timer->async_wait([weak = weak_from_this()](ErrorCode ec) {
     if (ec) return;
     if (auto self = weak.lock()) {
-      self->persist_scheduled_ = false;
+      self->life_->persist_scheduled = false;
       self->FlushFrames();
       self->SchedulePersist();
     }
@@ -321,19 +338,20 @@ void ChatSession::SchedulePersist() {
 
 void ChatSession::FlushFrames() {
   if (!stored_) return;
-  std::vector<ReplayLog::Frame> frames = log_.FinalFramesAfter(persisted_seq_);
+  Lifecycle& lifecycle = life();
+  std::vector<ReplayLog::Frame> frames = log_.FinalFramesAfter(lifecycle.persisted_seq);
   if (!frames.empty()) {
     std::vector<StoredFrame> stored;
     stored.reserve(frames.size());
     for (auto& frame : frames) {
       stored.push_back(StoredFrame{frame.seq, frame.text ? *frame.text : std::string()});
     }
-    persisted_seq_ = frames.back().seq;
+    lifecycle.persisted_seq = frames.back().seq;
     services_.store->AppendFrames(id_, std::move(stored));
   }
   uint64_t oldest = log_.oldest_seq();
-  if (oldest > dropped_below_) {
-    dropped_below_ = oldest;
+  if (oldest > lifecycle.dropped_below) {
+    lifecycle.dropped_below = oldest;
     services_.store->DropFramesBelow(id_, oldest);
   }
 }

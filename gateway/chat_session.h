@@ -1,6 +1,6 @@
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <functional>
@@ -32,13 +32,13 @@ struct SessionSnapshot;
 //
 // At most one connection is attached; the session speaks to it through Peer and knows
 // nothing of sockets. Owned by the SessionTable (shared: posted events and the attached
-// connection hold it too). Every method runs on the session's strand (`executor()`): the
-// strand of the connection that created it, so that a session and its first connection
-// (almost always its only one) share one strand and their calls are plain calls; a
-// connection on another strand (a resume) dispatches to it.
+// connection hold it too). Every method runs on the session's loop (`executor()`): the
+// loop of the connection that created it, so that a session and its first connection
+// (almost always its only one) share one loop and their calls are plain calls; a
+// connection on another loop (a resume) dispatches to it.
 class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<ChatSession> {
  public:
-  // The attached connection as the session sees it. Called on the session's strand; the
+  // The attached connection as the session sees it. Called on the session's loop; the
   // connection dispatches to its own.
   class Peer {
    public:
@@ -64,7 +64,10 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
     uint64_t oldest_seq = 0;  // for kGap
   };
 
-  ChatSession(const GatewayServices& services, boost::asio::any_io_executor executor,
+  // A loop of the gateway's IoPool (one thread: the session needs no strand).
+  using Executor = boost::asio::io_context::executor_type;
+
+  ChatSession(const GatewayServices& services, Executor executor,
               std::shared_ptr<const Principal> owner);
   ~ChatSession() override;
   ChatSession(const ChatSession&) = delete;
@@ -75,12 +78,12 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
   // A session from the store after a restart, detached until a resume attaches.
   void Restore(SessionSnapshot snapshot);
 
-  // --- on the session's strand ---
+  // --- on the session's loop ---
   // A fresh session's first connection: connection_established (with the token) goes out.
   void Attach(std::shared_ptr<Peer> peer, uint64_t attach_id);
   // A `resume` from another connection: checks, takes over (closing a connection still
   // attached with 4000), replays what comes after request.last_seq and sends
-  // session_resumed; `done` is called (on this strand) with the outcome before any of that
+  // session_resumed; `done` is called (on this loop) with the outcome before any of that
   // is delivered.
   void Resume(std::shared_ptr<Peer> peer, uint64_t attach_id, ResumeRequest request,
               std::function<void(ResumeResult)> done);
@@ -111,7 +114,7 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
 
   const std::string& id() const { return id_; }
   const std::string& identity() const { return owner_->identity; }
-  boost::asio::any_io_executor executor() const { return executor_; }
+  Executor executor() const { return executor_; }
   State state() const { return state_; }
   bool replying() const { return active_replies_ > 0; }
   size_t log_bytes() const { return log_.bytes(); }
@@ -119,6 +122,10 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
  private:
   struct ActiveReply;
   struct ConversationState;
+  struct Lifecycle;
+
+  Lifecycle& life();
+  uint64_t reserved_seq() const;
 
   // --- delivery (chat_session.cc) ---
   template <class Encode>
@@ -164,7 +171,7 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
   void OnCallDone(uint64_t call_id, const grpc::Status& status) override;
 
   const GatewayServices& services_;
-  const boost::asio::any_io_executor executor_;
+  const Executor executor_;
   std::shared_ptr<const Principal> owner_;
   IdentityLimits::Account account_;
   std::string id_;
@@ -180,30 +187,15 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
   bool replies_paused_ = false;
   State state_ = State::kAttached;
   uint16_t active_replies_ = 0;
-  uint64_t next_call_id_ = 1;
-  // Detached: the resume window; a drain: whether to close once replies end.
-  std::unique_ptr<boost::asio::steady_timer> window_timer_;
-  uint64_t window_generation_ = 0;
-  int64_t drain_retry_after_ms_ = -1;  // >= 0 while draining
-  // Frames go to the store in batches, at most one per --store-flush-interval.
-  std::unique_ptr<boost::asio::steady_timer> persist_timer_;
-  bool persist_scheduled_ = false;
-  uint64_t persisted_seq_ = 0;  // the store has every frame up to this
-  uint64_t dropped_below_ = 0;  // and was told frames below this are no longer needed
-  uint64_t reserved_seq_ = 0;   // StoredSession::seq_reserved as last put
-  int64_t created_at_ms_ = 0;
-  size_t reported_detached_bytes_ = 0;
-  // Restored from the store: seqs up to reserved_seq_ may have been sent (a crash), and
-  // these conversations had a reply running that must end with `interrupted` on resume.
+  // Made on first use (idle sessions are the many, and need none of it): see Lifecycle.
+  std::unique_ptr<Lifecycle> life_;
+  bool draining_ = false;  // SIGTERM: life_->drain_retry_after_ms is set
+  // Restored from the store: seqs up to the reservation may have been sent (a crash), and
+  // Lifecycle::interrupted lists the replies that must end with `interrupted` on resume.
   bool restored_ = false;
   // With --resume-window 0 nothing of a session outlives its connection: no store writes.
   const bool persistent_;
   bool stored_ = false;  // the store has (or is sent) a row of this session: see Storable
-  struct Interrupted {
-    std::string conversation;
-    std::string request_id;  // empty if the store had none of the reply's frames
-  };
-  std::vector<Interrupted> interrupted_;
 };
 
 }  // namespace streamgate::gateway

@@ -116,7 +116,7 @@ void ChatSession::StartReply(ConversationState& conversation, std::string conten
     }
     return;
   }
-  uint64_t call_id = next_call_id_++;
+  uint64_t call_id = life().next_call_id++;
   common::Logger("session")->info("reply start session={} conversation={} request={} history={}",
                                   id_, conversation.id, request_id,
                                   conversation.history.exchanges());
@@ -261,8 +261,9 @@ void ChatSession::EndReply(ActiveReply& active, const grpc::Status& status) {
     });
   }
   log_.OnReplyEnded(reply.first_seq, OldestRunningReplySeq());
-  if (drain_retry_after_ms_ >= 0 && active_replies_ == 0 && state_ == State::kAttached) {
-    SendEphemeral([&](uint64_t seq) { return EncodeGoingAway(id_, seq, drain_retry_after_ms_); });
+  if (draining_ && active_replies_ == 0 && state_ == State::kAttached) {
+    SendEphemeral(
+        [&](uint64_t seq) { return EncodeGoingAway(id_, seq, life().drain_retry_after_ms); });
   }
 }
 
@@ -286,8 +287,9 @@ void ChatSession::Interrupt() {
     conversation->reply.reset();
     --active_replies_;
   }
-  if (drain_retry_after_ms_ >= 0 && state_ == State::kAttached) {
-    SendEphemeral([&](uint64_t seq) { return EncodeGoingAway(id_, seq, drain_retry_after_ms_); });
+  if (draining_ && state_ == State::kAttached) {
+    SendEphemeral(
+        [&](uint64_t seq) { return EncodeGoingAway(id_, seq, life().drain_retry_after_ms); });
   }
 }
 
@@ -374,8 +376,8 @@ void ChatSession::Restore(SessionSnapshot snapshot) {
   StoredSession& stored = snapshot.session;
   id_ = stored.id;
   tokens_.Restore(stored.token_hash, stored.previous_token_hash);
-  created_at_ms_ = stored.created_at_ms;
-  reserved_seq_ = stored.seq_reserved;
+  life().created_at_ms = stored.created_at_ms;
+  life().reserved_seq = stored.seq_reserved;
   restored_ = true;
   stored_ = true;
   // Revoked (its window passed here) or its window passed while no process held it.
@@ -449,8 +451,8 @@ void ChatSession::Restore(SessionSnapshot snapshot) {
     last = std::max(last, stored.replay_lost_from);
   }
   log_.Restore(last, std::move(frames));
-  persisted_seq_ = last;
-  dropped_below_ = log_.oldest_seq();
+  life().persisted_seq = last;
+  life().dropped_below = log_.oldest_seq();
   for (Unended& reply : unended) {
     bool pending = !reply.user_text.empty();
     if (!pending && !reply.open) continue;
@@ -461,7 +463,7 @@ void ChatSession::Restore(SessionSnapshot snapshot) {
       if (reply.open && usable) conversation->history.Record(reply.user_text, reply.text);
       if (state_ != State::kClosed) PersistConversation(*conversation);
     }
-    interrupted_.push_back(
+    life().interrupted.push_back(
         {std::move(reply.conversation), reply.open ? std::move(reply.request_id) : ""});
   }
   if (state_ == State::kDetached) StartWindow();

@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gateway/chat_session.h"
 #include "gateway/conversation.h"
@@ -22,7 +23,7 @@ struct ChatSession::ActiveReply {
   std::string request_id;
   std::shared_ptr<LlmStreamCall> call;
   std::string user_text;
-  std::string assistant_text;  // what the client has been sent so far
+  std::string assistant_text;   // what the client has been sent so far
   uint64_t input_estimate = 0;  // tokens: a quarter of the request's bytes
   bool heard_back = false;      // any message arrived from llm-service
   bool started = false;         // llm-service reported the reply started
@@ -43,6 +44,32 @@ struct ChatSession::ConversationState {
   Conversation history;
   int64_t last_activity_ms = 0;
   std::unique_ptr<ActiveReply> reply;
+};
+
+// What a session needs once it is more than an idle connection's: the store's bookkeeping,
+// the resume window, the drain, the replies a restart cut off. Idle sessions are the many
+// and have none of it (ChatSession::life() makes it on first use).
+struct ChatSession::Lifecycle {
+  struct Interrupted {
+    std::string conversation;
+    std::string request_id;  // empty if the store had none of the reply's frames
+  };
+
+  // Detached: the resume window.
+  std::unique_ptr<boost::asio::steady_timer> window_timer;
+  uint64_t window_generation = 0;
+  int64_t drain_retry_after_ms = -1;  // >= 0 while draining
+  // Frames go to the store in batches, at most one per --store-flush-interval.
+  std::unique_ptr<boost::asio::steady_timer> persist_timer;
+  bool persist_scheduled = false;
+  uint64_t persisted_seq = 0;  // the store has every frame up to this
+  uint64_t dropped_below = 0;  // and was told frames below this are no longer needed
+  uint64_t reserved_seq = 0;   // StoredSession::seq_reserved as last put
+  int64_t created_at_ms = 0;
+  size_t reported_detached_bytes = 0;
+  uint64_t next_call_id = 1;
+  // Conversations whose reply a crash or a drain deadline cut off.
+  std::vector<Interrupted> interrupted;
 };
 
 }  // namespace streamgate::gateway

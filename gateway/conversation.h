@@ -24,7 +24,7 @@ namespace streamgate::gateway {
 // exchange is encoded once, when recorded, not again for every later request. Nothing is
 // allocated before the first exchange: idle sessions are the many.
 //
-// Owned by a Session; touched only on its strand.
+// Owned by a Session; touched only on its loop.
 class Conversation {
  public:
   explicit Conversation(size_t max_bytes);

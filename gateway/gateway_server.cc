@@ -85,10 +85,7 @@ GatewayServer::GatewayServer(const GatewayConfig& config)
       sessions_(static_cast<size_t>(config.detached_max_bytes)) {}
 
 GatewayServer::~GatewayServer() {
-  io_.stop();
-  for (auto& thread : threads_) {
-    if (thread.joinable()) thread.join();
-  }
+  io_.Stop();
   // No thread runs any more: sessions and the connections they hold let go of each other.
   sessions_.ForEach([](const std::shared_ptr<ChatSession>& session) { session->Abandon(); });
 }
@@ -152,7 +149,7 @@ absl::StatusOr<std::string> GatewayServer::Start() {
         "behind a TLS-terminating proxy",
         config_.bind);
   }
-  heartbeat_ = std::make_unique<Heartbeat>(io_, registry_, config_.ping_interval);
+  heartbeat_ = std::make_unique<Heartbeat>(io_.first(), registry_, config_.ping_interval);
   heartbeat_->Start();
   std::string ports;
   auto open = [&](int port, bool tls) -> absl::Status {
@@ -174,8 +171,8 @@ absl::StatusOr<std::string> GatewayServer::Start() {
   if (PlainListenerEnabled(config_)) {
     if (auto opened = open(config_.port, false); !opened.ok()) return opened;
   }
-  int threads = IoThreads(config_);
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
+  int threads = io_.size();
+  io_.Start();
   return absl::StrCat("listening address=", config_.bind, ports,
                       " tls=", TlsEnabled(config_) ? "true" : "false", " auth=", config_.auth,
                       " llm_service=", config_.llm_service, " io_threads=", threads,
@@ -259,9 +256,7 @@ bool GatewayServer::Drain(int signo) {
     log->error("store flush failed at exit: {}", flushed.message());
   }
   log->info("drained sessions={} store={}", sessions_.size(), store_description());
-  io_.stop();
-  for (auto& thread : threads_) thread.join();
-  threads_.clear();
+  io_.Stop();
   return drained;
 }
 

@@ -1,10 +1,8 @@
 #pragma once
 
 #include <atomic>
-#include <boost/asio/io_context.hpp>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -16,6 +14,7 @@
 #include "gateway/gateway_config.h"
 #include "gateway/gateway_services.h"
 #include "gateway/heartbeat.h"
+#include "gateway/io_pool.h"
 #include "gateway/limits/address_admission.h"
 #include "gateway/limits/identity_limits.h"
 #include "gateway/listener.h"
@@ -52,7 +51,7 @@ class GatewayServer {
  private:
   explicit GatewayServer(const GatewayConfig& config);
 
-  // Runs `fn` on every session's strand and waits (at most `timeout`) until all have run.
+  // Runs `fn` on every session's loop and waits (at most `timeout`) until all have run.
   bool OnEverySession(const std::function<void(ChatSession&)>& fn, absl::Duration timeout);
 
   const GatewayConfig config_;
@@ -70,12 +69,11 @@ class GatewayServer {
   ConnectionRegistry registry_;
   std::atomic<bool> draining_{false};
   GatewayServices services_;
-  boost::asio::io_context io_;
-  // After io_: sessions hold timers of io_, so they go first.
+  IoPool io_;
+  // After io_: sessions hold timers of its loops, so they go first.
   SessionTable sessions_;
   std::unique_ptr<Heartbeat> heartbeat_;
   std::vector<std::shared_ptr<Listener>> listeners_;
-  std::vector<std::thread> threads_;
 };
 
 }  // namespace streamgate::gateway

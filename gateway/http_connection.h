@@ -26,7 +26,7 @@ using common::TransportStream;
 // WebSocket exists.
 //
 // Holds its address's pending-handshake slot until it upgrades or closes. Kept alive by its
-// pending operation; runs on the connection's strand. Every wait (TLS handshake, request,
+// pending operation; runs on the connection's loop. Every wait (TLS handshake, request,
 // response) is bounded by --handshake-timeout.
 class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
  public:

@@ -1,7 +1,6 @@
 #include "gateway/listener.h"
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -16,16 +15,15 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 using tcp = net::ip::tcp;
 
-Listener::Listener(net::io_context& io, bool tls, const GatewayServices& services)
+Listener::Listener(IoPool& io, bool tls, const GatewayServices& services)
     : io_(io),
-      acceptor_(net::make_strand(io)),
+      acceptor_(io.first().get_executor()),
       retry_timer_(acceptor_.get_executor()),
       tls_(tls),
       services_(services) {}
 
-absl::StatusOr<std::shared_ptr<Listener>> Listener::Create(net::io_context& io,
-                                                           const std::string& address, int port,
-                                                           bool tls,
+absl::StatusOr<std::shared_ptr<Listener>> Listener::Create(IoPool& io, const std::string& address,
+                                                           int port, bool tls,
                                                            const GatewayServices& services) {
   beast::error_code ec;
   auto ip = net::ip::make_address(address, ec);
@@ -56,11 +54,11 @@ void Listener::Stop() {
 }
 
 void Listener::DoAccept() {
-  acceptor_.async_accept(net::make_strand(io_),
+  acceptor_.async_accept(io_.Next(),
                          beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
 }
 
-void Listener::OnAccept(beast::error_code ec, tcp::socket socket) {
+void Listener::OnAccept(beast::error_code ec, TransportStream::Socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec) {
     // Typically EMFILE: keep serving the connections we have and try again shortly, rather

@@ -8,22 +8,23 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/transport_stream.h"
 #include "gateway/gateway_services.h"
+#include "gateway/io_pool.h"
 
 namespace streamgate::gateway {
 
-// Accepts TCP connections on one port, plain or TLS, and gives each its own strand and
-// HttpConnection once its client address has room for another pending handshake (else the
-// socket is closed at once). Owned by main; its accept loop runs on the io_context, Stop on
-// any thread.
+// Accepts TCP connections on one port, plain or TLS, and gives each a loop of the IoPool
+// (where it stays) and an HttpConnection once its client address has room for another
+// pending handshake (else the socket is closed at once). Owned by main; its accept loop runs
+// on the pool's first loop, Stop on any thread.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   // Binds and listens; port() is the actual port (useful with port 0).
-  static absl::StatusOr<std::shared_ptr<Listener>> Create(boost::asio::io_context& io,
-                                                          const std::string& address, int port,
-                                                          bool tls,
+  static absl::StatusOr<std::shared_ptr<Listener>> Create(IoPool& io, const std::string& address,
+                                                          int port, bool tls,
                                                           const GatewayServices& services);
-  Listener(boost::asio::io_context& io, bool tls, const GatewayServices& services);
+  Listener(IoPool& io, bool tls, const GatewayServices& services);
 
   void Start();
   // Stops accepting; existing connections are unaffected.
@@ -32,9 +33,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
  private:
   void DoAccept();
-  void OnAccept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
+  void OnAccept(boost::beast::error_code ec, common::TransportStream::Socket socket);
 
-  boost::asio::io_context& io_;
+  IoPool& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;  // paces accepts after a failure (e.g. EMFILE)
   const bool tls_;

@@ -16,7 +16,7 @@
 namespace streamgate::gateway {
 
 // Receives one call's events, always on the executor given to LlmStreamCall::Start (the
-// session's strand), in stream order.
+// session's loop), in stream order.
 class LlmCallObserver {
  public:
   virtual ~LlmCallObserver() = default;
@@ -27,7 +27,7 @@ class LlmCallObserver {
 
 // The gRPC stream for one user message: StreamChat, a server-streaming call, driven by a
 // callback reactor that sends the one request (already encoded, half-closing with it) and
-// reads one reply message at a time, posting each to the observer's strand. On the wire
+// reads one reply message at a time, posting each to the observer's loop. On the wire
 // this is the same call the generated stub makes; the generic reactor only lets the request
 // be bytes. Never touches the observer's state itself. Keeps itself alive from Start until
 // OnDone.
@@ -48,7 +48,7 @@ class LlmStreamCall : public grpc::ClientBidiReactor<grpc::ByteBuffer, llm::v1::
 
   // Any thread. Ends the call with CANCELLED (llm-service sees the cancellation).
   void Cancel();
-  // Any thread; normally the observer's strand.
+  // Any thread; normally the observer's loop.
   void Pause();
   void Resume();
 

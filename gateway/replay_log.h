@@ -21,7 +21,7 @@ namespace streamgate::gateway {
 // conversation is merged into it (one frame, one seq, the same text), so a slow reader or a
 // detached session gets the same text in fewer frames. A frame is final once handed or once
 // anything is pushed after it; final frames are shared, so handing one to a connection on
-// another strand copies a pointer, not the text. A resume moves the cursor back to the
+// another loop copies a pointer, not the text. A resume moves the cursor back to the
 // client's last seq: the frames after it are handed again, unchanged.
 //
 // Retention (handed frames only; pending ones are never dropped, their bound is the session's
@@ -34,7 +34,7 @@ namespace streamgate::gateway {
 //
 // Memory: nothing is allocated before the first push, and the storage is freed whenever the
 // log empties: idle sessions are the many. Not thread-safe: the owning ChatSession touches
-// it only on its strand.
+// it only on its loop.
 class ReplayLog {
  public:
   // Merging stops at this much text, so no frame becomes huge (see Outbox history).

@@ -5,7 +5,6 @@
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 
 #include "common/log.h"
 #include "gateway/auth/upgrade_credentials.h"
@@ -39,8 +38,6 @@ common::SharedLogThrottle& FrameFloodLog() {
   return throttle;
 }
 
-using IoStrand = net::strand<net::io_context::executor_type>;
-
 }  // namespace
 
 WsConnection::WsConnection(TransportStream&& stream, const GatewayServices& services,
@@ -58,13 +55,9 @@ uint64_t WsConnection::NextAttachId() {
   return next.fetch_add(1, std::memory_order_relaxed);
 }
 
-bool WsConnection::OnOwnStrand() {
-  // The listener gives every connection an io_context strand; asking it is a thread-local
-  // lookup, cheaper than a dispatch through the type-erased executor.
-  // get_executor() returns a copy: `target` points into it, so it must outlive the call.
-  const auto executor = ws_.get_executor();
-  const auto* strand = executor.target<IoStrand>();
-  return strand != nullptr && strand->running_in_this_thread();
+bool WsConnection::OnOwnLoop() {
+  // A thread-local lookup: whether this thread is running the connection's io_context.
+  return ws_.get_executor().running_in_this_thread();
 }
 
 void WsConnection::ReleaseSlot() {
@@ -106,7 +99,7 @@ void WsConnection::OnAccept(beast::error_code ec) {
   }
   registered_ = true;
   services_.registry->Add(this, weak_from_this());
-  // The connection's own session, on its strand: every call between them is a plain call.
+  // The connection's own session, on its loop: every call between them is a plain call.
   session_ = std::make_shared<ChatSession>(services_, ws_.get_executor(), principal_);
   session_here_ = true;
   session_->Open();
@@ -192,8 +185,8 @@ bool WsConnection::CountFrame() {
   uint64_t suppressed = 0;
   if (FrameFloodLog().Admit(&suppressed)) {
     common::Logger("session")->warn(
-        "frame rate exceeded session={} identity={} limit_per_second={} repeated={}",
-        session_id(), principal_->identity, rate, suppressed);
+        "frame rate exceeded session={} identity={} limit_per_second={} repeated={}", session_id(),
+        principal_->identity, rate, suppressed);
   }
   DoClose(CloseReason(websocket::close_code::policy_error, "rate limit"));
   return false;
@@ -216,10 +209,10 @@ void WsConnection::OnHeartbeat() {
   }
 }
 
-// --- ChatSession::Peer (called on the session's strand) ---
+// --- ChatSession::Peer (called on the session's loop) ---
 
 void WsConnection::Deliver(uint64_t attach_id, ReplayLog::Frame frame) {
-  if (OnOwnStrand()) return OnDeliver(attach_id, std::move(frame));
+  if (OnOwnLoop()) return OnDeliver(attach_id, std::move(frame));
   net::dispatch(ws_.get_executor(),
                 [self = shared_from_this(), attach_id, frame = std::move(frame)]() mutable {
                   self->OnDeliver(attach_id, std::move(frame));
@@ -231,7 +224,7 @@ void WsConnection::PauseReading(bool paused) {
     self->read_paused_ = paused;
     if (!paused) self->MaybeRead();
   };
-  if (OnOwnStrand()) return apply();
+  if (OnOwnLoop()) return apply();
   net::dispatch(ws_.get_executor(), std::move(apply));
 }
 
@@ -241,7 +234,7 @@ void WsConnection::CloseConnection(uint16_t code, std::string reason) {
     self->detached_by_session_ = self->attach_id_;
     self->DoClose(CloseReason(static_cast<websocket::close_code>(code), reason));
   };
-  if (OnOwnStrand()) return close();
+  if (OnOwnLoop()) return close();
   net::dispatch(ws_.get_executor(), std::move(close));
 }
 

@@ -31,13 +31,13 @@ using common::TransportStream;
 // the connection was opened with (a JWT's expiry and renewal, a revoked key), the first
 // frame's `resume`, and every close: code, reason and teardown.
 //
-// A connection starts with a fresh session of its own (on the same strand); a `resume`
-// exchanges it for the session it names, which may live on another strand: the two then
+// A connection starts with a fresh session of its own (on the same loop); a `resume`
+// exchanges it for the session it names, which may live on another loop: the two then
 // talk through dispatches (ChatSession::Peer one way, ChatSession's methods the other).
 //
 // Kept alive by its pending Beast operations, timers and posted events; the registry holds
 // it weakly, its session strongly while attached. Every member is touched only on the
-// connection's strand (the socket's executor); public methods post there first.
+// connection's loop (the socket's executor); public methods post there first.
 class WsConnection : public std::enable_shared_from_this<WsConnection>, public ChatSession::Peer {
  public:
   using UpgradeRequest = boost::beast::http::request<boost::beast::http::string_body>;
@@ -46,7 +46,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection>, public C
   // Close codes of our own (RFC 6455's private range).
   static constexpr auto kCloseUnauthorized = static_cast<boost::beast::websocket::close_code>(4001);
 
-  // `stream`'s executor must be a strand; a registry slot must already be reserved.
+  // `stream`'s executor is a loop of the IoPool; a registry slot must already be reserved.
   WsConnection(TransportStream&& stream, const GatewayServices& services,
                std::shared_ptr<const Principal> principal, IdentityLimits::Lease lease);
   ~WsConnection() override;
@@ -63,7 +63,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection>, public C
   // key this connection was opened with is gone.
   void Revalidate();
 
-  // ChatSession::Peer: called on the session's strand.
+  // ChatSession::Peer: called on the session's loop.
   void Deliver(uint64_t attach_id, ReplayLog::Frame frame) override;
   void PauseReading(bool paused) override;
   void CloseConnection(uint16_t code, std::string reason) override;
@@ -98,9 +98,9 @@ class WsConnection : public std::enable_shared_from_this<WsConnection>, public C
   void OnHeartbeat();
   void Touch() { last_activity_ = std::chrono::steady_clock::now(); }
 
-  // Runs `fn` on the attached session's strand: inline when it is this one.
+  // Runs `fn` on the attached session's loop: inline when it is this one.
   void WithSession(std::function<void(ChatSession&)> fn);
-  bool OnOwnStrand();
+  bool OnOwnLoop();
   std::string_view session_id() const;
 
   void OnDeliver(uint64_t attach_id, ReplayLog::Frame frame);
@@ -142,10 +142,12 @@ class WsConnection : public std::enable_shared_from_this<WsConnection>, public C
   uint64_t in_flight_attach_ = 0;  // whose frame is being written
   ReplayLog::Frame in_flight_;     // its text must live until the write is done
   const std::chrono::steady_clock::time_point opened_at_;
-  // Idle connections wait for their next message with only this small buffer; a message
-  // that does not fit continues in message_, which holds no memory between messages.
+  // Idle connections wait for their next message with only this small buffer (the JSON of
+  // every client frame but the shortest is longer: each message is then read in two steps,
+  // which costs a call per message, never per chunk); a message that does not fit
+  // continues in message_, which holds no memory between messages.
   // message_ is bounded by --max-message-bytes (one byte more is read to detect excess).
-  std::array<char, 64> first_read_;
+  std::array<char, 16> first_read_;
   std::string message_;
   size_t message_bytes_ = 0;  // of message_, what has been read (the rest is read room)
   std::chrono::steady_clock::time_point last_activity_;
@@ -155,17 +157,18 @@ class WsConnection : public std::enable_shared_from_this<WsConnection>, public C
   std::unique_ptr<CloseReason> close_when_flushed_;
   std::unique_ptr<Queued> queued_;
   std::unique_ptr<CredentialWatch> credential_;
-  bool session_here_ = false;  // session_ runs on this connection's strand
-  bool reading_ = false;
-  bool writing_ = false;
-  bool read_paused_ = false;  // the session's queue is over its bound
-  bool resuming_ = false;     // a resume is being decided: nothing more is read meanwhile
-  bool first_message_ = true;
-  bool ping_in_flight_ = false;
-  bool registered_ = false;
-  bool slot_released_ = false;
-  bool closing_ = false;  // no new reads or frames; close pending or done
-  bool torn_down_ = false;
+  // Bit-fields: idle connections are the many.
+  bool session_here_ : 1 = false;  // session_ runs on this connection's loop
+  bool reading_ : 1 = false;
+  bool writing_ : 1 = false;
+  bool read_paused_ : 1 = false;  // the session's queue is over its bound
+  bool resuming_ : 1 = false;     // a resume is being decided: nothing more is read meanwhile
+  bool first_message_ : 1 = true;
+  bool ping_in_flight_ : 1 = false;
+  bool registered_ : 1 = false;
+  bool slot_released_ : 1 = false;
+  bool closing_ : 1 = false;  // no new reads or frames; close pending or done
+  bool torn_down_ : 1 = false;
 };
 
 }  // namespace streamgate::gateway

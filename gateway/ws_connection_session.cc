@@ -17,7 +17,7 @@ namespace net = boost::asio;
 namespace websocket = boost::beast::websocket;
 
 std::string_view WsConnection::session_id() const {
-  // A session's id is set before it is shared and never changes: readable from any strand.
+  // A session's id is set before it is shared and never changes: readable from any loop.
   return session_ ? std::string_view(session_->id()) : std::string_view("-");
 }
 
@@ -92,7 +92,7 @@ void WsConnection::OnStoredSession(ClientMessage message, std::optional<SessionS
     ResumeTokens::CompareWithNothing(message.content);
     return OnResumed(nullptr, 0, ChatSession::ResumeResult{});
   }
-  // Restored on this connection's strand, which is the one about to attach to it.
+  // Restored on this connection's loop, which is the one about to attach to it.
   Principal stored_owner;
   stored_owner.identity = snapshot->session.identity;
   auto owner = std::make_shared<const Principal>(std::move(stored_owner));
@@ -118,7 +118,7 @@ void WsConnection::ResumeWith(std::shared_ptr<ChatSession> target, ClientMessage
                      auto answer = [self, target, attach_id, result] {
                        self->OnResumed(target, attach_id, result);
                      };
-                     if (self->OnOwnStrand()) return answer();
+                     if (self->OnOwnLoop()) return answer();
                      net::dispatch(self->ws_.get_executor(), std::move(answer));
                    });
   };

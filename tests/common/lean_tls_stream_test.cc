@@ -39,7 +39,7 @@ class LeanTlsStreamTest : public ::testing::Test {
     client_context->set_verify_callback(ssl::host_name_verification("localhost"));
 
     tcp::acceptor acceptor(io_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
-    tcp::socket server_socket(io_), client_socket(io_);
+    LeanTlsStream::Socket server_socket(io_), client_socket(io_);
     acceptor.async_accept(server_socket, [](ErrorCode) {});
     client_socket.async_connect(acceptor.local_endpoint(), [](ErrorCode) {});
     RunUntil([&] { return server_socket.is_open() && client_socket.is_open(); });

@@ -28,7 +28,6 @@ ChatSessionTest::ChatSessionTest() {
   services_.identities = &identities_;
   services_.sessions = &sessions_;
   services_.store = &store_;
-  executor_ = boost::asio::make_strand(TestIo());
 }
 
 void ChatSessionTest::TearDown() {

@@ -70,7 +70,7 @@ class ChatSessionTest : public ::testing::Test {
   SessionTable sessions_{size_t{256} << 20};
   MemorySessionStore store_;
   GatewayServices services_;
-  boost::asio::any_io_executor executor_;
+  ChatSession::Executor executor_ = TestIo().get_executor();
 
  private:
   std::vector<std::shared_ptr<ChatSession>> made_;  // discarded at TearDown

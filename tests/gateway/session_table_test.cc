@@ -1,7 +1,6 @@
 #include "gateway/session_table.h"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/strand.hpp>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -27,7 +26,7 @@ using testing::FakePeer;
 
 // The table with real sessions (no replies: no llm-service), each attached to a fake peer
 // and detached again where a test needs it. The budget's expiries are posted to the
-// sessions' strands; the test thread runs them with poll().
+// sessions' loop; the test thread runs them with poll().
 class SessionTableTest : public ::testing::Test {
  protected:
   static constexpr size_t kBudget = 1000;
@@ -45,7 +44,7 @@ class SessionTableTest : public ::testing::Test {
     Principal principal;
     principal.identity = "user-a";
     auto session =
-        std::make_shared<ChatSession>(services_, boost::asio::make_strand(io_),
+        std::make_shared<ChatSession>(services_, io_.get_executor(),
                                       std::make_shared<const Principal>(std::move(principal)));
     session->Open();
     auto peer = std::make_shared<FakePeer>();
@@ -119,7 +118,7 @@ TEST_F(SessionTableTest, AddIfAbsentReturnsTheSessionAlreadyHeld) {
   snapshot.session.last_seen_ms = absl::ToUnixMillis(absl::Now());
   Principal owner;
   owner.identity = "user-a";
-  auto restored = std::make_shared<ChatSession>(services_, boost::asio::make_strand(io_),
+  auto restored = std::make_shared<ChatSession>(services_, io_.get_executor(),
                                                 std::make_shared<const Principal>(owner));
   restored->Restore(std::move(snapshot));
   ASSERT_EQ(restored->id(), live->id());
@@ -175,7 +174,7 @@ TEST_F(SessionTableTest, OverTheBudgetTheLongestDetachedExpireFirst) {
   EXPECT_EQ(first->state(), State::kDetached);
 
   table_.SetDetachedBytes(second.get(), 301);
-  // The expiry runs on the session's strand, not inside the call.
+  // The expiry runs on the session's loop, not inside the call.
   EXPECT_EQ(first->state(), State::kDetached);
   Poll();
   EXPECT_EQ(first->state(), State::kClosed);

@@ -77,7 +77,7 @@ std::shared_ptr<net::ssl::context> ClientTlsContext(const std::string& ca_file) 
 bool WsTestClient::Connect(int port, const ConnectOptions& options,
                            std::chrono::milliseconds timeout) {
   tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port));
-  tcp::socket socket(io_);
+  common::TransportStream::Socket socket(io_);
   last_error_ = RunOn(
       io_,
       [&](Completion done) {
@@ -241,7 +241,7 @@ HttpResult HttpRequest(int port, http::verb method, std::string_view target, con
                        std::string body, std::chrono::milliseconds timeout,
                        const std::string& tls_ca_file) {
   net::io_context io;
-  tcp::socket socket(io);
+  common::TransportStream::Socket socket(io);
   tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port));
   HttpResult result;
   auto cancel_socket = [&socket] {

@@ -53,7 +53,7 @@ int HealthProbe::CheckHttp(const std::string& url) const {
     tls = *std::move(context);
   }
   // One deadline for connect, TLS, request and response together: it closes the socket.
-  tcp::socket socket(io);
+  common::TransportStream::Socket socket(io);
   std::unique_ptr<common::TransportStream> stream;
   net::steady_timer deadline(io);
   deadline.expires_after(absl::ToChronoNanoseconds(timeout_));

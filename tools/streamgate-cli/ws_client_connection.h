@@ -95,7 +95,7 @@ class WsClientConnection : public std::enable_shared_from_this<WsClientConnectio
   boost::asio::ip::tcp::resolver resolver_;
   // Bounds connect + TLS handshake; the WebSocket handshake has Beast's own timeout.
   boost::asio::steady_timer connect_timer_;
-  boost::asio::ip::tcp::socket socket_;  // until connected; then inside ws_
+  common::TransportStream::Socket socket_;  // until connected; then inside ws_
   std::unique_ptr<Stream> ws_;
   const Endpoint endpoint_;
   const Options options_;

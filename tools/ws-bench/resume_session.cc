@@ -291,7 +291,7 @@ void ResumeSession::HandleReplyFrame(const ServerFrame& frame) {
 void ResumeSession::Cut() {
   // Linger 0: close() resets the connection at once, as a dead network or a killed client
   // would, instead of a FIN the server could take for an orderly end.
-  tcp::socket& socket = links_[0].ws->next_layer().socket();
+  auto& socket = links_[0].ws->next_layer().socket();
   beast::error_code ignored;
   socket.set_option(tcp::socket::linger(true, 0), ignored);
   socket.close(ignored);

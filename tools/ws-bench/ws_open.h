@@ -46,7 +46,7 @@ class WsOpener : public std::enable_shared_from_this<WsOpener> {
   void CloseSocket();
 
   // socket_ until connected, then inside stream_; open_timer_ bounds connect + TLS.
-  boost::asio::ip::tcp::socket socket_;
+  common::TransportStream::Socket socket_;
   boost::asio::steady_timer open_timer_;
   std::unique_ptr<WsStream> stream_;
   const BenchConfig& config_;
