@@ -1,6 +1,9 @@
 #include "gateway/io_pool.h"
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <string>
 
 namespace streamgate::gateway {
 
@@ -17,8 +20,13 @@ IoPool::IoPool(int threads) {
 IoPool::~IoPool() { Stop(); }
 
 void IoPool::Start() {
-  for (auto& context : contexts_) {
-    threads_.emplace_back([io = context.get()] { io->run(); });
+  for (size_t i = 0; i < contexts_.size(); ++i) {
+    threads_.emplace_back([io = contexts_[i].get(), i] {
+      // Named for `top -H` and per-thread CPU accounting (/proc/<pid>/task/<tid>/comm).
+      std::string name = "sg-io-" + std::to_string(i);
+      pthread_setname_np(pthread_self(), name.c_str());
+      io->run();
+    });
   }
 }
 

@@ -1,5 +1,7 @@
 #include "gateway/store/sqlite_session_store.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -147,6 +149,8 @@ bool SqliteSessionStore::ShouldCycle() const {
 }
 
 void SqliteSessionStore::Run() {
+  // Named for `top -H` and per-thread CPU accounting (/proc/<pid>/task/<tid>/comm).
+  pthread_setname_np(pthread_self(), "sg-store");
   absl::Time now = absl::Now();
   ThreadState state;
   state.next_flush = now + options_.flush_interval;
