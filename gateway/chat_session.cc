@@ -1,5 +1,6 @@
 #include "gateway/chat_session.h"
 
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 
 #include "absl/time/clock.h"
@@ -44,6 +45,13 @@ ChatSession::Lifecycle& ChatSession::life() {
 }
 
 uint64_t ChatSession::reserved_seq() const { return life_ ? life_->reserved_seq : 0; }
+
+int64_t ChatSession::LastSeenPutMs() const { return life_ ? life_->last_seen_put_ms : 0; }
+
+int64_t ChatSession::LastSeenRefreshMs() const {
+  return absl::ToInt64Milliseconds(
+      std::min(services_.config->resume_window / 8, absl::Seconds(15)));
+}
 
 int64_t ChatSession::NowMs() const { return absl::ToUnixMillis(absl::Now()); }
 
@@ -306,14 +314,16 @@ void ChatSession::PersistSession() {
 
 void ChatSession::PutSessionRow() {
   Lifecycle& lifecycle = life();
-  if (lifecycle.created_at_ms == 0) lifecycle.created_at_ms = NowMs();
+  int64_t now_ms = NowMs();
+  if (lifecycle.created_at_ms == 0) lifecycle.created_at_ms = now_ms;
+  lifecycle.last_seen_put_ms = now_ms;
   services_.store->PutSession(
       StoredSession{.id = id_,
                     .identity = owner_->identity,
                     .token_hash = std::string(tokens_.newest_hash()),
                     .previous_token_hash = std::string(tokens_.previous_hash()),
                     .created_at_ms = lifecycle.created_at_ms,
-                    .last_seen_ms = NowMs(),
+                    .last_seen_ms = now_ms,
                     .seq_reserved = lifecycle.reserved_seq});
 }
 

@@ -126,6 +126,8 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
 
   Lifecycle& life();
   uint64_t reserved_seq() const;
+  int64_t LastSeenPutMs() const;
+  int64_t LastSeenRefreshMs() const;
 
   // --- delivery (chat_session.cc) ---
   template <class Encode>
@@ -187,8 +189,6 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
   bool replies_paused_ = false;
   State state_ = State::kAttached;
   uint16_t active_replies_ = 0;
-  // Made on first use (idle sessions are the many, and need none of it): see Lifecycle.
-  std::unique_ptr<Lifecycle> life_;
   bool draining_ = false;  // SIGTERM: life_->drain_retry_after_ms is set
   // Restored from the store: seqs up to the reservation may have been sent (a crash), and
   // Lifecycle::interrupted lists the replies that must end with `interrupted` on resume.
@@ -196,6 +196,9 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
   // With --resume-window 0 nothing of a session outlives its connection: no store writes.
   const bool persistent_;
   bool stored_ = false;  // the store has (or is sent) a row of this session: see Storable
+  // Made on first use (idle sessions are the many, and need none of it): see Lifecycle.
+  // Last, after the flags: they fill the hole before it.
+  std::unique_ptr<Lifecycle> life_;
 };
 
 }  // namespace streamgate::gateway

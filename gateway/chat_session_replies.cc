@@ -129,7 +129,10 @@ void ChatSession::StartReply(ConversationState& conversation, std::string conten
   reply->permit = std::move(permit);
   reply->first_seq = log_.last_seq() + 1;
   conversation.last_activity_ms = NowMs();
-  PersistSession();  // last_seen: a crash while attached leaves the window from here
+  // last_seen: a crash while attached leaves the window from here. Refreshed at most every
+  // eighth of the window (15 s at most): a busy session costs the store one row per reply
+  // otherwise, and a crash then leaves its window at least 7/8 of --resume-window.
+  if (NowMs() - LastSeenPutMs() >= LastSeenRefreshMs()) PersistSession();
   ActiveReply& started = *reply;
   conversation.reply = std::move(reply);
   ++active_replies_;

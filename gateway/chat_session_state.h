@@ -66,6 +66,7 @@ struct ChatSession::Lifecycle {
   uint64_t dropped_below = 0;  // and was told frames below this are no longer needed
   uint64_t reserved_seq = 0;   // StoredSession::seq_reserved as last put
   int64_t created_at_ms = 0;
+  int64_t last_seen_put_ms = 0;  // when the store was last sent the session row
   size_t reported_detached_bytes = 0;
   uint64_t next_call_id = 1;
   // Conversations whose reply a crash or a drain deadline cut off.

@@ -192,3 +192,39 @@ TEST_F(ChatSessionRestoreTest, FramesThatNameNoRequestEndNoReply) {
 
 }  // namespace
 }  // namespace streamgate::gateway::testing
+
+namespace streamgate::gateway::testing {
+namespace {
+
+// A busy session does not rewrite its row at every reply: last_seen is refreshed at most
+// every eighth of the resume window (15 s at most), and always when the session detaches.
+TEST_F(ChatSessionRestoreTest, LastSeenIsRefreshedAtMostEveryEighthOfTheWindow) {
+  config_.resume_window = absl::Hours(1);  // refresh: every 15 s
+  std::shared_ptr<FakePeer> peer;
+  auto session = OpenAttached(&peer);
+  UserMessage(*session, "q1");
+  auto first = WaitForCall(0);
+  ASSERT_NE(first, nullptr);
+  auto stored = Load(store_, session->id());
+  ASSERT_TRUE(stored.has_value());
+  const int64_t first_seen = stored->session.last_seen_ms;
+  first->Started();
+  first->Completed("end_turn", 1, 1);
+  first->Finish();
+  ASSERT_TRUE(RunUntil([&] { return Field(peer->delivered.back(), "type") == "stream_end"; }));
+  // Make sure a rewrite would show: the clock moves on before the next reply.
+  const absl::Time moved = absl::FromUnixMillis(first_seen) + absl::Milliseconds(5);
+  while (absl::Now() < moved) absl::SleepFor(absl::Milliseconds(1));
+  UserMessage(*session, "q2");
+  ASSERT_NE(WaitForCall(1), nullptr);
+  stored = Load(store_, session->id());
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->session.last_seen_ms, first_seen);
+  session->Detach(peer->attach_id());
+  stored = Load(store_, session->id());
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_GT(stored->session.last_seen_ms, first_seen);
+}
+
+}  // namespace
+}  // namespace streamgate::gateway::testing
