@@ -448,10 +448,12 @@ void ChatSession::Restore(SessionSnapshot snapshot) {
         ReplayLog::Frame{frame.seq, std::make_shared<const std::string>(std::move(frame.frame))});
   }
   if (!usable) {
-    // Frames from replay_lost_from on may be missing (the store's queue was full): no
-    // replay at all, and a client that has not seen that frame gets `gap`.
+    // Frames from replay_lost_from on may be missing (the store's queue was full), and any
+    // number of them may have been sent after it, up to the reservation: no replay at all,
+    // and a client that has not seen every frame that may have been sent gets `gap` (even
+    // one that saw the first lost frame itself).
     frames.clear();
-    last = std::max(last, stored.replay_lost_from);
+    last = std::max({last, stored.replay_lost_from, stored.seq_reserved});
   }
   log_.Restore(last, std::move(frames));
   life().persisted_seq = last;

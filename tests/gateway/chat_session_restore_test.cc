@@ -228,3 +228,38 @@ TEST_F(ChatSessionRestoreTest, LastSeenIsRefreshedAtMostEveryEighthOfTheWindow) 
 
 }  // namespace
 }  // namespace streamgate::gateway::testing
+
+namespace streamgate::gateway::testing {
+namespace {
+
+// The store's queue was full and frames from 5 on were dropped: a client that saw frame 5
+// (live) may still miss any of those sent after it, up to the reservation, so only one that
+// has seen them all resumes; any other gets `gap`, never a resume with nothing replayed.
+TEST_F(ChatSessionRestoreTest, AfterLostFramesOnlyAClientThatSawEverySentFrameResumes) {
+  for (uint64_t last_seq : {uint64_t{4}, uint64_t{5}, uint64_t{60}, uint64_t{100}}) {
+    const std::string id = "s-lost-" + std::to_string(last_seq);
+    const std::string token = "the-token";
+    SessionSnapshot snapshot;
+    snapshot.session.id = id;
+    snapshot.session.identity = "user-a";
+    snapshot.session.token_hash = common::Sha256(token);
+    snapshot.session.last_seen_ms = absl::ToUnixMillis(absl::Now());
+    snapshot.session.seq_reserved = 100;
+    snapshot.session.replay_lost_from = 5;
+    snapshot.replay.push_back({2, EncodeStreamStart(id, 2, "c", "r-1")});
+    snapshot.replay.push_back({3, EncodeStreamChunk(id, 3, "c", "part")});
+    snapshot.replay.push_back({4, EncodeStreamChunk(id, 4, "c", "more")});
+    auto restored = RestoreFrom(std::move(snapshot));
+    auto peer = std::make_shared<FakePeer>();
+    ChatSession::ResumeResult result = Resume(restored, peer, token, last_seq);
+    if (last_seq == 100) {
+      EXPECT_TRUE(result.ok);
+    } else {
+      EXPECT_FALSE(result.ok) << "lastSeq " << last_seq;
+      EXPECT_EQ(result.failure, ResumeFailure::kGap) << "lastSeq " << last_seq;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace streamgate::gateway::testing
