@@ -37,6 +37,18 @@ std::string PendingOf(const StoredConversation& conversation) {
   return pending;
 }
 
+// A session as a store holds it, written by hand: owned by user-a, its token `token`,
+// seqs reserved up to 100, seen now; no conversations or frames yet.
+SessionSnapshot StoredByHand(const std::string& id, const std::string& token) {
+  SessionSnapshot snapshot;
+  snapshot.session.id = id;
+  snapshot.session.identity = "user-a";
+  snapshot.session.token_hash = common::Sha256(token);
+  snapshot.session.last_seen_ms = absl::ToUnixMillis(absl::Now());
+  snapshot.session.seq_reserved = 100;
+  return snapshot;
+}
+
 class ChatSessionRestoreTest : public ChatSessionTest {
  protected:
   // A second process on what the first one's store held: its own store (so that what the
@@ -164,12 +176,7 @@ TEST_F(ChatSessionRestoreTest, FramesThatNameNoRequestEndNoReply) {
   // came after; the process died with the pending turn stored.
   const std::string id = "s-restore";
   const std::string token = "the-token";
-  SessionSnapshot snapshot;
-  snapshot.session.id = id;
-  snapshot.session.identity = "user-a";
-  snapshot.session.token_hash = common::Sha256(token);
-  snapshot.session.last_seen_ms = absl::ToUnixMillis(absl::Now());
-  snapshot.session.seq_reserved = 100;
+  SessionSnapshot snapshot = StoredByHand(id, token);
   snapshot.conversations.push_back(
       StoredConversation{.session_id = id,
                          .conversation_id = "c",
@@ -239,12 +246,7 @@ TEST_F(ChatSessionRestoreTest, AfterLostFramesOnlyAClientThatSawEverySentFrameRe
   for (uint64_t last_seq : {uint64_t{4}, uint64_t{5}, uint64_t{60}, uint64_t{100}}) {
     const std::string id = "s-lost-" + std::to_string(last_seq);
     const std::string token = "the-token";
-    SessionSnapshot snapshot;
-    snapshot.session.id = id;
-    snapshot.session.identity = "user-a";
-    snapshot.session.token_hash = common::Sha256(token);
-    snapshot.session.last_seen_ms = absl::ToUnixMillis(absl::Now());
-    snapshot.session.seq_reserved = 100;
+    SessionSnapshot snapshot = StoredByHand(id, token);
     snapshot.session.replay_lost_from = 5;
     snapshot.replay.push_back({2, EncodeStreamStart(id, 2, "c", "r-1")});
     snapshot.replay.push_back({3, EncodeStreamChunk(id, 3, "c", "part")});
