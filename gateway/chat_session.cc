@@ -20,6 +20,8 @@ using ErrorCode = boost::system::error_code;
 // A crash may lose what the store had not committed; the seqs handed out are reserved ahead
 // in blocks, so a client's lastSeq up to the reservation is still genuine after a restart.
 constexpr uint64_t kSeqReserveBlock = 1024;
+// An attached session's frames go to the store once per this many flush intervals.
+constexpr int kAttachedFlushIntervals = 5;
 // A detached session reports its size to the table's budget in steps this big.
 constexpr size_t kDetachedReportStep = 16 * 1024;
 
@@ -134,6 +136,7 @@ void ChatSession::Detach(uint64_t attach_id) {
   state_ = State::kDetached;
   // last_seen is when the window started: a restart judges by it whether the window passed.
   PersistSession();
+  SchedulePersist();  // detached, the store's copy is the one a resume may need
   common::Logger("session")->info("session detached session={} replies={} log_bytes={}", id_,
                                   active_replies_, log_.bytes());
   StartWindow();
@@ -328,14 +331,24 @@ void ChatSession::PutSessionRow() {
 }
 
 void ChatSession::SchedulePersist() {
-  if (!stored_ || (life_ && life_->persist_scheduled) || state_ == State::kClosed) return;
+  if (!stored_ || state_ == State::kClosed) return;
   Lifecycle& lifecycle = life();
   if (log_.last_seq() <= lifecycle.persisted_seq) return;
+  // While a connection reads the frames, the store's copy matters only after a crash, and
+  // then only for the reply in flight (the end of a reply goes within one interval, with
+  // its conversation). Writing it every fifth interval makes the store write a fifth as
+  // many runs (most of its work is the pages they touch); the price is that after a kill
+  // -9 a running reply resumes with up to five intervals less of its text.
+  bool soon = state_ != State::kAttached || draining_ || lifecycle.flush_soon;
+  if (lifecycle.persist_scheduled && !(soon && lifecycle.persist_long)) return;
+  // Not armed, or armed for the long wait and now needed sooner: (re-)arm. Re-arming
+  // cancels the pending wait, whose handler then does nothing.
   lifecycle.persist_scheduled = true;
+  lifecycle.persist_long = !soon;
   if (!lifecycle.persist_timer)
     lifecycle.persist_timer = std::make_unique<boost::asio::steady_timer>(executor_);
-  lifecycle.persist_timer->expires_after(
-      absl::ToChronoMilliseconds(services_.config->store_flush_interval));
+  lifecycle.persist_timer->expires_after(absl::ToChronoMilliseconds(
+      services_.config->store_flush_interval * (soon ? 1 : kAttachedFlushIntervals)));
   lifecycle.persist_timer->async_wait([weak = weak_from_this()](ErrorCode ec) {
     if (ec) return;
     if (auto self = weak.lock()) {
@@ -349,6 +362,7 @@ void ChatSession::SchedulePersist() {
 void ChatSession::FlushFrames() {
   if (!stored_) return;
   Lifecycle& lifecycle = life();
+  lifecycle.flush_soon = false;
   std::vector<ReplayLog::Frame> frames = log_.FinalFramesAfter(lifecycle.persisted_seq);
   if (!frames.empty()) {
     std::vector<StoredFrame> stored;

@@ -367,6 +367,8 @@ void ChatSession::DeleteConversation(std::string_view cid) {
 void ChatSession::PersistConversation(const ConversationState& conversation,
                                       const std::string* pending_user) {
   if (!persistent_) return;
+  // A reply ended: its frames follow the conversation within one flush interval.
+  if (pending_user == nullptr) life().flush_soon = true;
   services_.store->PutConversation(StoredConversation{
       .session_id = id_,
       .conversation_id = conversation.id,

@@ -59,9 +59,13 @@ struct ChatSession::Lifecycle {
   std::unique_ptr<boost::asio::steady_timer> window_timer;
   uint64_t window_generation = 0;
   int64_t drain_retry_after_ms = -1;  // >= 0 while draining
-  // Frames go to the store in batches, at most one per --store-flush-interval.
+  // Frames go to the store in batches: one per --store-flush-interval while detached,
+  // draining or just after a reply ended; one per kAttachedFlushIntervals intervals while
+  // a connection is reading them (ChatSession::SchedulePersist says why).
   std::unique_ptr<boost::asio::steady_timer> persist_timer;
   bool persist_scheduled = false;
+  bool persist_long = false;  // the armed wait is the attached one, kAttachedFlushIntervals long
+  bool flush_soon = false;    // a reply ended since the last batch: its end goes within one interval
   uint64_t persisted_seq = 0;  // the store has every frame up to this
   uint64_t dropped_below = 0;  // and was told frames below this are no longer needed
   uint64_t reserved_seq = 0;   // StoredSession::seq_reserved as last put
