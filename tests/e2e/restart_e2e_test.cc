@@ -120,8 +120,9 @@ TEST_F(RestartE2e, AfterKill9TheHistoryIsKeptAndTheRunningReplyEndsInterrupted) 
   ASSERT_TRUE(ReadTrackedUntil(client, *session, "stream_end").has_value());
   ASSERT_TRUE(client.SendJson(UserMessage("second question")));
   ASSERT_TRUE(ReadTrackedUntil(client, *session, "stream_start").has_value());
-  // Five chunks 50 ms apart: the first stream_end, and the first chunk, are many flush
-  // intervals old at the kill.
+  // Five chunks 50 ms apart: at the kill the first stream_end is many flush intervals old,
+  // and the first chunk ~200 ms, past the five intervals (100 ms) an attached reply's
+  // frames may wait for the store.
   ASSERT_TRUE(ReadTracked(client, *session).has_value());
   const std::string committed = session->text.substr(first_reply.size());
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(ReadTracked(client, *session).has_value());
