@@ -1,10 +1,12 @@
 #include "common/options.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
 
 namespace streamgate::common {
@@ -32,6 +34,17 @@ EnvLookup ProcessEnv() {
   };
 }
 
+extern "C" char** environ;
+
+std::vector<std::string> ProcessEnvNames() {
+  std::vector<std::string> names;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    absl::string_view text = *entry;
+    names.emplace_back(text.substr(0, text.find('=')));
+  }
+  return names;
+}
+
 OptionSet::OptionSet(std::string program, std::string env_prefix)
     : program_(std::move(program)), env_prefix_(std::move(env_prefix)) {}
 
@@ -41,7 +54,11 @@ void OptionSet::Add(Option option) {
   options_.push_back(std::move(option));
 }
 
-void OptionSet::SetEnvName(std::string env_name) { options_.back().env_name = std::move(env_name); }
+void OptionSet::AddEnvAlias(std::string env_name) {
+  options_.back().env_alias = std::move(env_name);
+}
+
+void OptionSet::DeclareEnv(std::string env_name) { declared_env_.push_back(std::move(env_name)); }
 
 void OptionSet::SetDefaultText(std::string text) { options_.back().default_text = std::move(text); }
 
@@ -104,17 +121,27 @@ OptionSet::Option* OptionSet::Find(absl::string_view name) {
 absl::Status OptionSet::Parse(int argc, const char* const* argv, const EnvLookup& env,
                               bool* help_requested) {
   *help_requested = false;
+  version_requested_ = false;
   for (auto& option : options_) {
+    const std::string* source = &option.env_name;
     std::optional<std::string> value = env(option.env_name);
+    if (!value.has_value() && !option.env_alias.empty()) {
+      source = &option.env_alias;
+      value = env(option.env_alias);
+    }
     if (!value.has_value()) continue;
     if (absl::Status status = option.set(*value); !status.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(option.env_name, ": ", status.message()));
+      return absl::InvalidArgumentError(absl::StrCat(*source, ": ", status.message()));
     }
   }
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       *help_requested = true;
+      return absl::OkStatus();
+    }
+    if (arg == "--version") {
+      version_requested_ = true;
       return absl::OkStatus();
     }
     if (arg.substr(0, 2) != "--" || arg.size() == 2) {
@@ -150,10 +177,27 @@ absl::Status OptionSet::Parse(int argc, const char* const* argv, const EnvLookup
 std::string OptionSet::Usage() const {
   std::string out = absl::StrCat("usage: ", program_, " [flags]\n\n");
   for (const auto& option : options_) {
-    absl::StrAppend(&out, "  --", option.name, " (env ", option.env_name, ", default '",
+    std::string alias = option.env_alias.empty() ? "" : absl::StrCat(" or ", option.env_alias);
+    absl::StrAppend(&out, "  --", option.name, " (env ", option.env_name, alias, ", default '",
                     option.default_text, "')\n      ", option.help, "\n");
   }
+  absl::StrAppend(&out, "  --help\n      print this and exit\n",
+                  "  --version\n      print the version and exit\n");
   return out;
+}
+
+std::vector<std::string> OptionSet::UnknownEnvironment(
+    const std::vector<std::string>& names) const {
+  std::string prefix = absl::StrCat(env_prefix_, "_");
+  std::vector<std::string> unknown;
+  for (const std::string& name : names) {
+    if (!absl::StartsWith(name, prefix)) continue;
+    bool known = std::find(declared_env_.begin(), declared_env_.end(), name) != declared_env_.end();
+    for (const auto& option : options_) known = known || option.env_name == name || option.env_alias == name;
+    if (!known) unknown.push_back(name);
+  }
+  std::sort(unknown.begin(), unknown.end());
+  return unknown;
 }
 
 }  // namespace streamgate::common

@@ -65,11 +65,34 @@ TEST_F(OptionsTest, CommandLineBeatsEnvironment) {
   EXPECT_EQ(values_.port, 81);
 }
 
-TEST_F(OptionsTest, CustomEnvironmentName) {
-  options_.SetEnvName("SPECIAL_NAME");
-  // SetEnvName renames the last option added (reply-timeout); the default name is ignored.
-  ASSERT_TRUE(Parse({}, {{"SPECIAL_NAME", "3s"}, {"PROG_REPLY_TIMEOUT", "2s"}}).ok());
+TEST_F(OptionsTest, AliasIsReadOnlyWithoutThePrefixedTwin) {
+  options_.AddEnvAlias("SPECIAL_NAME");  // the last option added: reply-timeout
+  ASSERT_TRUE(Parse({}, {{"SPECIAL_NAME", "3s"}}).ok());
   EXPECT_EQ(values_.timeout, absl::Seconds(3));
+  ASSERT_TRUE(Parse({}, {{"SPECIAL_NAME", "3s"}, {"PROG_REPLY_TIMEOUT", "2s"}}).ok());
+  EXPECT_EQ(values_.timeout, absl::Seconds(2));
+  auto status = Parse({}, {{"SPECIAL_NAME", "soon"}});
+  EXPECT_NE(status.message().find("SPECIAL_NAME"), absl::string_view::npos) << status;
+  EXPECT_NE(options_.Usage().find("PROG_REPLY_TIMEOUT or SPECIAL_NAME"), std::string::npos);
+}
+
+TEST_F(OptionsTest, UnknownEnvironmentListsOnlyPrefixedNamesNoOptionOwns) {
+  options_.AddEnvAlias("PROG_OLD_TIMEOUT");  // read, so not unknown
+  options_.DeclareEnv("PROG_SECRET");
+  std::vector<std::string> names = {"PATH",        "PROG_PORT",   "PROG_PROT", "PROG_SECRET",
+                                    "PROGRAM_X",   "PROG_VERBOSE", "PROG_",    "PROG_OLD_TIMEOUT",
+                                    "prog_port"};
+  EXPECT_EQ(options_.UnknownEnvironment(names),
+            (std::vector<std::string>{"PROG_", "PROG_PROT"}));
+}
+
+TEST_F(OptionsTest, VersionIsReported) {
+  ASSERT_TRUE(Parse({"--port=1", "--version", "--nope"}).ok());
+  EXPECT_TRUE(options_.version_requested());
+  EXPECT_EQ(values_.port, 1);
+  ASSERT_TRUE(Parse({}).ok());
+  EXPECT_FALSE(options_.version_requested());
+  EXPECT_NE(options_.Usage().find("--version"), std::string::npos);
 }
 
 TEST_F(OptionsTest, BadValuesNameTheirSource) {
