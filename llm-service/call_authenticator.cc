@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "common/log.h"
-#include "llm-service/log_safe.h"
+#include "common/log_value.h"
 
 namespace streamgate::llm {
 namespace {
@@ -59,9 +59,9 @@ absl::Status CallAuthenticator::Check(absl::string_view method,
   common::CredentialSet::Match match = tokens->Verify(Std(token));
   switch (match.failure) {
     case common::CredentialSet::Failure::kNone:
-      common::Logger("auth")->debug("call authenticated key={} name={} method={}", match.entry->id,
-                                    match.entry->name,
-                                    IsLogSafe(method, kMaxLoggedMethodBytes) ? method : "-");
+      common::Logger("auth")->debug(
+          "call authenticated key={} name={} method={}", match.entry->id, match.entry->name,
+          common::IsPrintableToken(method, kMaxLoggedMethodBytes) ? method : "-");
       return absl::OkStatus();
     case common::CredentialSet::Failure::kMalformed:
       return Refuse(kMalformed, {}, method);
@@ -79,10 +79,10 @@ absl::Status CallAuthenticator::Refuse(Reason reason, absl::string_view key_id,
                                                              "wrong_secret"};
   uint64_t suppressed = 0;
   if (throttles_[reason].Admit(&suppressed)) {
-    common::Logger("auth")->warn("call refused reason={} key={} method={} repeated={}",
-                                 kReasonNames[reason], key_id.empty() ? "-" : key_id,
-                                 IsLogSafe(method, kMaxLoggedMethodBytes) ? method : "-",
-                                 suppressed);
+    common::Logger("auth")->warn(
+        "call refused reason={} key={} method={} repeated={}", kReasonNames[reason],
+        key_id.empty() ? "-" : key_id,
+        common::IsPrintableToken(method, kMaxLoggedMethodBytes) ? method : "-", suppressed);
   }
   return absl::UnauthenticatedError(kRefusedMessage);
 }

@@ -214,14 +214,23 @@ void ClaudeTransfer::Finish(CurlWorker& worker, absl::Status status) {
   // The one line per call about the upstream side (the reactor logs the gRPC side).
   const auto level =
       status.ok() || absl::IsCancelled(status) ? spdlog::level::info : spdlog::level::warn;
-  log->log(level,
-           "upstream end session={} request={} upstream_request_id={} attempts={} http={} "
-           "status={} deltas={} pauses={} ms={}{}{}{}",
-           call_.session_id, call_.request_id,
-           upstream_request_id_.empty() ? "-" : upstream_request_id_, attempts_, http_status_,
-           absl::StatusCodeToString(status.code()), progress_.deltas, progress_.pauses, elapsed_ms,
-           status.ok() ? "" : " error=\"", status.ok() ? absl::string_view() : status.message(),
-           status.ok() ? "" : "\"");
+  // Every argument is written as one escaped value (common/log.h): an optional field cannot be
+  // spliced in through the arguments, so the failed end has a format of its own.
+  const std::string_view upstream_id = upstream_request_id_.empty() ? "-" : upstream_request_id_;
+  if (status.ok()) {
+    log->log(level,
+             "upstream end session={} request={} upstream_request_id={} attempts={} http={} "
+             "status=OK deltas={} pauses={} ms={}",
+             call_.session_id, call_.request_id, upstream_id, attempts_, http_status_,
+             progress_.deltas, progress_.pauses, elapsed_ms);
+  } else {
+    log->log(level,
+             "upstream end session={} request={} upstream_request_id={} attempts={} http={} "
+             "status={} deltas={} pauses={} ms={} error=\"{}\"",
+             call_.session_id, call_.request_id, upstream_id, attempts_, http_status_,
+             absl::StatusCodeToString(status.code()), progress_.deltas, progress_.pauses,
+             elapsed_ms, status.message());
+  }
   if (!status.ok() && !curl_error_.empty()) log->debug("upstream curl_error=\"{}\"", curl_error_);
   channel_->Finish(std::move(status));
 }

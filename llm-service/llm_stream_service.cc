@@ -2,13 +2,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
-#include "llm-service/log_safe.h"
+#include "common/log_value.h"
 #include "llm-service/reply_stream_reactor.h"
 
 namespace streamgate::llm {
 namespace {
 
-bool IsValidId(const std::string& id) { return id.empty() || IsLogSafe(id, kMaxIdBytes); }
+bool IsValidId(const std::string& id) {
+  return id.empty() || common::IsPrintableToken(id, kMaxIdBytes);
+}
 
 // The id as the log may show it: an id that failed validation never reaches a log line.
 std::string LoggedId(const std::string& id) { return IsValidId(id) ? id : "-"; }

@@ -9,7 +9,7 @@ namespace {
 
 using ordered_json = nlohmann::ordered_json;
 
-std::shared_ptr<spdlog::logger> Log() { return common::Logger("fake_claude"); }
+std::shared_ptr<common::ComponentLogger> Log() { return common::Logger("fake_claude"); }
 
 std::string Iso(absl::Time time) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
