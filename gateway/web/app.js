@@ -3,10 +3,12 @@
 // that concern no one conversation mean on screen. Entry point loaded by index.html. How
 // the page gets in when the gateway needs a credential: docs/chat-page-auth.md; how it
 // keeps its session across dropped connections, reloads and gateway restarts:
-// docs/sessions.md and the header of session_keeper.js.
+// docs/sessions.md and the header of session_keeper.js. Every URL it uses is relative to
+// the page's own, so the page also works under a path prefix behind a reverse proxy.
 
 import { AccessPanel } from './access_panel.js';
 import { ChatConnection } from './chat_connection.js';
+import { CLOSE_TAKEN_OVER, CLOSE_TOO_BIG, closeNotice, tooBigText } from './close_text.js';
 import { CLOSE_UNAUTHORIZED, ConnectionAccess } from './connection_access.js';
 import { ConversationSidebar } from './conversation_sidebar.js';
 import { Conversations } from './conversations.js';
@@ -15,12 +17,14 @@ import { takeFragmentTicket } from './fragment_ticket.js';
 import { rateLimitText } from './rate_limit_text.js';
 import { errorText } from './reply_record.js';
 import { ResumeStateStore } from './resume_state.js';
+import { connectedHeader, readService, UNKNOWN_SERVICE } from './service_status.js';
 import { SessionKeeper } from './session_keeper.js';
 
 const byId = (id) => document.getElementById(id);
 const ui = {
   connection: byId('connection'),
   connectionText: byId('connection-text'),
+  service: byId('service'),
   retry: byId('retry'),
   accessOpen: byId('access-open'),
   takeBack: byId('take-back'),
@@ -31,14 +35,13 @@ const ui = {
   input: byId('message'),
   send: byId('send'),
   stop: byId('stop'),
+  problem: byId('composer-problem'),
 };
 
 const MAX_INPUT_HEIGHT_PX = 200;
 // The gateway closes a connection whose session another connection resumed (another tab
-// with this tab's session, e.g. a duplicated tab). Taking it back at once would close the
-// other one in turn, so the page waits until the person asks.
-const CLOSE_TAKEN_OVER = 4000;
-const CLOSE_RATE_LIMIT = 1008;
+// with this tab's session, e.g. a duplicated tab) with CLOSE_TAKEN_OVER. Taking it back at
+// once would close the other one in turn, so the page waits until the person asks.
 
 // Taken before anything else runs, so the ticket leaves the address bar at once.
 const launch = takeFragmentTicket(location.hash);
@@ -82,10 +85,15 @@ let restarting = false;  // the gateway said it restarts; until a session is bac
 let renewalPending = false;
 let rateNotice = null;  // the latest rate-limit notice; a newer one replaces it
 let lockReason = 'needed';  // why the connection last locked, for reopening the panel
+let service = UNKNOWN_SERVICE;  // what the gateway last said of llm-service (service_status.js)
 
+// "ws" next to the page: /ws, or /chat/ws under a proxy's /chat/ prefix.
 function socketUrl() {
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}/ws`;
+  const url = new URL('ws', location.href);
+  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.search = '';
+  url.hash = '';
+  return url.href;
 }
 
 // sessionStorage, or null where the browser forbids it (reading it can throw).
@@ -99,11 +107,29 @@ function tabStorage() {
 
 const finePointer = () => window.matchMedia('(pointer: fine)').matches;
 
-function showConnection(state, text) {
+// `serviceState` (data-service) and `detail` (who answers) only while connected.
+function showConnection(state, text, { serviceState = '', detail = '' } = {}) {
   ui.connection.dataset.state = state;
+  if (serviceState) {
+    ui.connection.dataset.service = serviceState;
+  } else {
+    delete ui.connection.dataset.service;
+  }
   ui.connectionText.textContent = text;
+  ui.service.textContent = detail;
+  ui.service.hidden = !detail;
   ui.retry.hidden = state !== 'reconnecting' && state !== 'restarting';
   updateAccessButtons();
+}
+
+// The socket is open: say what the gateway tells of the service behind it.
+function showConnected() {
+  const header = connectedHeader(service);
+  if (header.service === 'draining') {
+    return showConnection('restarting', header.text, { serviceState: header.service });
+  }
+  showConnection('connected', header.text, { serviceState: header.service,
+                                             detail: header.detail });
 }
 
 // While locked out, the top bar offers the panel again after "Not now", or to take the
@@ -120,6 +146,8 @@ function updateControls() {
   ui.send.disabled = thread.busy || !thread.isReady || !connection.isOpen;
   ui.stop.hidden = !thread.busy;
   ui.stop.disabled = thread.cancelRequested || !connection.isOpen;
+  // On a phone the disabled Send gives its room to Stop (style.css).
+  ui.form.dataset.busy = String(thread.busy);
   // The Stop button disappears; keep the keyboard user in the composer.
   if (stopHadFocus && ui.stop.hidden) ui.input.focus();
 }
@@ -139,12 +167,24 @@ function showRateNotice(text, thread = conversations.current) {
 
 // A limit refused a message before any reply text: the gateway kept no trace of it, so it
 // goes back into the message box, unless something new was typed there meanwhile.
-function onRefused({ text, note, thread }) {
-  if (thread === conversations.current && text && !ui.input.value) {
+// A close 1009 (`tooBig`) is refused the same way, with its own sentence.
+function onRefused({ text, note, tooBig = false, thread }) {
+  const kept = thread === conversations.current && text && !ui.input.value;
+  if (kept) {
     ui.input.value = text;
     fitInput();
+    checkSize();
   }
+  if (tooBig) return showRateNotice(tooBigText(connection.limits.maxMessageBytes, { kept }), thread);
   showRateNotice(`${note} Your message was not sent; it is back in the message box.`, thread);
+}
+
+// Says why the text in the message box cannot be sent, or takes that away once it can.
+function checkSize() {
+  const refusal = ui.input.value ? conversations.sizeRefusal(ui.input.value) : null;
+  ui.problem.textContent = refusal ?? '';
+  ui.problem.hidden = !refusal;
+  return refusal;
 }
 
 // The gateway says this connection's JWT expired: renew it with this tab's token if that
@@ -173,6 +213,10 @@ function onFrame(frame) {
       restarting = true;
       showConnection('restarting', 'The gateway is restarting…');
       break;
+    case 'status':
+      service = readService(frame);
+      if (connection.isOpen && !restarting) showConnected();
+      break;
     case 'error':
       if (frame.code === 'token_expired') {
         onTokenExpired();
@@ -191,9 +235,20 @@ function onFrame(frame) {
 
 function send() {
   const text = ui.input.value;
-  if (!text.trim() || !conversations.send(text)) return;
+  if (!text.trim()) return;
+  // Refused here, the text stays in the box; the gateway would have closed the connection.
+  if (checkSize()) return ui.input.focus();
+  if (!conversations.send(text)) return;
   ui.input.value = '';
   fitInput();
+}
+
+// Esc stops the reply streaming on screen, unless something else took it (a dialog, the menu).
+function onEscape(event) {
+  if (event.key !== 'Escape' || event.defaultPrevented || event.isComposing || panel.isOpen) {
+    return;
+  }
+  if (conversations.stop()) event.preventDefault();
 }
 
 // Grows the message box with its text, up to a limit (then it scrolls).
@@ -268,7 +323,8 @@ connection.addEventListener('session', ({ detail }) => {
   restarting = false;
   renewalPending = false;
   if (panel.isOpen) panel.hide();
-  showConnection('connected', 'Connected');
+  service = detail.service ?? UNKNOWN_SERVICE;
+  showConnected();
   ui.connection.dataset.protocol = connection.protocol;
   if (detail.resumed) {
     keeper.resumed(detail);
@@ -279,19 +335,20 @@ connection.addEventListener('session', ({ detail }) => {
     keeper.fresh(detail);
   }
   updateControls();
+  checkSize();
 });
 
 connection.addEventListener('closed', ({ detail }) => {
   renewalPending = false;
+  const notice = closeNotice({ code: detail.code, reason: detail.reason,
+                               limitBytes: connection.limits.maxMessageBytes });
+  // The message that was too big never reached a conversation: it goes back to the box.
+  const withdrawn = detail.code === CLOSE_TOO_BIG && conversations.onMessageTooBig();
   conversations.onConnectionLost(detail.code === CLOSE_UNAUTHORIZED
     ? 'Access ended: this reply goes on when the page is let in again.'
     : detail.code === CLOSE_TAKEN_OVER ? 'Paused: this session is open in another tab.'
       : 'Connection lost. Reconnecting…');
-  // 1008 "rate limit": the gateway closes a connection that sends frames too fast.
-  if (detail.code === CLOSE_RATE_LIMIT) {
-    conversations.current.addNotice('The gateway closed the connection because this page sent ' +
-                                    'too much too fast. Reconnecting…', 'error');
-  }
+  if (notice && !withdrawn) conversations.current.addNotice(notice.text, notice.kind);
   keeper.flush();
 });
 
@@ -330,7 +387,11 @@ ui.input.addEventListener('keydown', (event) => {
     send();
   }
 });
-ui.input.addEventListener('input', fitInput);
+ui.input.addEventListener('input', () => {
+  fitInput();
+  checkSize();
+});
+document.addEventListener('keydown', onEscape);
 ui.stop.addEventListener('click', () => conversations.stop());
 ui.retry.addEventListener('click', () => connection.reconnectNow());
 ui.accessOpen.addEventListener('click', () => panel.show(lockReason));

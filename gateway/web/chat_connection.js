@@ -13,15 +13,20 @@
 //             say why: "restart" after a going_away or close 1012 until a session is back,
 //             on "connecting" too);
 //             "locked" means no retry until resume() (`reason` says why).
-//   "session" ({ sessionId, resumeToken, seq, reconnected, resumed, resumeFailed, replayed })
+//   "session" ({ sessionId, resumeToken, seq, reconnected, resumed, resumeFailed, replayed,
+//             limits, service })
 //             once per connection when it is usable: `resumed` when the session was taken
 //             back (seq and token are session_resumed's; the replay came before as frames),
 //             else a fresh session (connection_established's, or resume_failed's seq, and
-//             resumeFailed its reason). resumeToken is a secret: never log it.
+//             resumeFailed its reason). resumeToken is a secret: never log it. `limits` and
+//             `service` are this connection's connection_established's (message_limits.js,
+//             service_status.js); later `status` frames come as "frame".
 //   "frame"   (the parsed server frame) for every other frame, replayed ones included.
 //   "closed"  ({ hadSession, code, reason, goingAway }) when an open connection is lost.
 
 import { backoffDelay } from './backoff.js';
+import { frameBytes, readLimits, userMessageFrame } from './message_limits.js';
+import { readService } from './service_status.js';
 
 export const SUBPROTOCOL = 'streamgate.v1';
 
@@ -64,6 +69,7 @@ export class ChatConnection extends EventTarget {
   #resumingId = null;  // the session a `resume` was sent for, until it is answered
   #goingAwayMs = 0;  // the going_away of this connection: wait this long before the next
   #restarting = false;  // the gateway said it restarts; until a session is established
+  #limits = readLimits(null);  // the latest connection_established's (none known: nulls)
 
   // prepare(): resolves to { url } for the next attempt, { wait, retryAfterMs, why } to
   //   count it as failed, or { locked } to stop.
@@ -91,6 +97,13 @@ export class ChatConnection extends EventTarget {
   get isOpen() { return this.#state === 'open'; }
   // The subprotocol of the established connection ("" from an older gateway).
   get protocol() { return this.#protocol; }
+  // The gateway's limits as the latest connection_established told them (message_limits.js).
+  get limits() { return this.#limits; }
+
+  // The size in bytes of the user_message frame sendUserMessage would send now.
+  userMessageBytes(content, conversationId) {
+    return frameBytes(userMessageFrame(content, conversationId, this.#sessionId));
+  }
 
   start() {
     if (this.#state === 'idle') this.#connect();
@@ -112,9 +125,7 @@ export class ChatConnection extends EventTarget {
   // Each returns false (and sends nothing) when there is no established session. A missing
   // conversationId means the gateway's "default" conversation.
   sendUserMessage(content, conversationId) {
-    return this.#send({
-      type: 'user_message', content, conversationId, sessionId: this.#sessionId,
-    });
+    return this.#send(userMessageFrame(content, conversationId, this.#sessionId));
   }
 
   sendCancel(conversationId) {
@@ -210,7 +221,8 @@ export class ChatConnection extends EventTarget {
       if (frame.type === 'session_resumed') {
         const sessionId = typeof frame.sessionId === 'string' ? frame.sessionId : this.#resumingId;
         return this.#open({ sessionId, resumeToken: tokenOf(frame), seq: frame.seq,
-                            resumed: true, replayed: frame.replayed });
+                            resumed: true, replayed: frame.replayed,
+                            limits: this.#fresh.limits, service: this.#fresh.service });
       }
       if (frame.type === 'error' && frame.code === 'resume_failed') {
         return this.#open({ ...this.#fresh, seq: frame.seq ?? this.#fresh.seq, resumed: false,
@@ -228,8 +240,9 @@ export class ChatConnection extends EventTarget {
   // one, with `resume` as the first frame; else the fresh session is the page's.
   #onEstablished(frame) {
     clearTimeout(this.#establishTimer);
+    this.#limits = readLimits(frame);
     const fresh = { sessionId: String(frame.sessionId ?? ''), resumeToken: tokenOf(frame),
-                    seq: frame.seq };
+                    seq: frame.seq, limits: this.#limits, service: readService(frame) };
     let resume = null;
     try {
       resume = this.#resumeRequest();

@@ -3,7 +3,8 @@
 // its messages are here yet. A conversation the page has not shown since it loaded is
 // "unloaded": frames of its reply only fill the record, and its `history` (asked for when
 // it is shown) is rendered first, then that reply unless the history already holds it
-// (reply_record.js), so a reply replayed while the history is fetched is shown once.
+// (reply_record.js), so a reply replayed while the history is fetched is shown once. A
+// failed reply whose message is known offers Retry, which asks `onRetry(thread, failed)`.
 // Owned by Conversations; runs on the page's main thread.
 
 import { ConversationView } from './conversation_view.js';
@@ -23,18 +24,25 @@ export class ChatThread {
   #element;
   #view;
   #status;  // "ready" (its messages are on the page), "unloaded" or "loading"
-  #reply = null;  // { record, view, userElement, cancelRequested } while one is followed
+  // { record, view, userElement, cancelRequested, started } while one is followed; started:
+  // a stream_start or chunk came (the gateway took the message).
+  #reply = null;
+  #onRetry;
   #onScreen = null;  // the scroller while shown
   #scroll = { top: 0, following: true };
 
   // `record`: a reply in flight kept across a reload (it makes the thread "unloaded").
-  constructor({ id, status = 'ready', record = null }) {
+  constructor({ id, status = 'ready', record = null, onRetry = () => {} }) {
     this.#id = id;
+    this.#onRetry = onRetry;
     this.#status = status;
     this.#element = document.createElement('div');
     this.#element.className = 'messages';
     this.#view = new ConversationView(this.#element, () => this.#onScreen);
-    if (record) this.#reply = { record, view: null, userElement: null, cancelRequested: false };
+    if (record) {
+      this.#reply = { record, view: null, userElement: null, cancelRequested: false,
+                      started: true };
+    }
     if (status === 'ready') {
       this.#view.showEmptyState();
     } else {
@@ -88,7 +96,25 @@ export class ChatThread {
       userElement: this.#view.addUserMessage(text),
       view: this.#view.startReply(),
       cancelRequested: false,
+      started: false,
     };
+  }
+
+  // The connection closed with 1009 (the message was too big): the reply the gateway never
+  // started leaves the conversation, and its message is returned (else null).
+  withdrawUnstarted() {
+    const reply = this.#reply;
+    if (!this.busy || reply.started) return null;
+    this.withdraw(reply);
+    return reply.record.user;
+  }
+
+  // Takes a message and its reply off the page (one withdrawn, or one sent again by Retry).
+  withdraw(reply) {
+    reply.view?.remove();
+    reply.userElement?.remove();
+    if (this.#reply === reply) this.#reply = null;
+    if (this.#view.isEmpty && !this.busy) this.#view.showEmptyState();
   }
 
   // Stop was pressed; false when there is nothing to stop.
@@ -119,6 +145,7 @@ export class ChatThread {
     }
     const kind = applyReplyFrame(reply.record, frame, { cancelRequested: reply.cancelRequested });
     if (kind === null) return { kind };
+    if (kind === 'start' || kind === 'chunk') reply.started = true;
     if (reply.view) this.#render(reply, kind, frame);
     if (kind === 'end' && this.isReady) this.#reply = null;
     return { kind, outcome: reply.record.outcome };
@@ -139,7 +166,8 @@ export class ChatThread {
       reply.view = this.#view.startReply();
       if (record.text) reply.view.append(record.text);
       if (record.outcome !== null) {
-        reply.view.finish(SHOWN_OUTCOME[record.outcome], record.note);
+        reply.view.finish(SHOWN_OUTCOME[record.outcome], record.note,
+                          { retry: this.#retryFor(reply) });
       } else if (reply.cancelRequested) {
         reply.view.markStopping();
       }
@@ -166,10 +194,11 @@ export class ChatThread {
       return;
     }
     if (!this.busy) return;
-    const { record, view } = this.#reply;
+    const reply = this.#reply;
+    const { record, view } = reply;
     record.outcome = 'failed';
-    record.note = note;
-    view?.finish('failed', note);
+    record.note = reply.started ? note : 'Connection lost before the reply started.';
+    view?.finish('failed', record.note, { retry: this.#retryFor(reply) });
     this.#reply = null;
   }
 
@@ -179,22 +208,26 @@ export class ChatThread {
 
   #follow(user) {
     const view = this.isReady ? this.#view.startReply() : null;
-    this.#reply = { record: newReplyRecord(user), view, userElement: null, cancelRequested: false };
+    this.#reply = { record: newReplyRecord(user), view, userElement: null, cancelRequested: false,
+                    started: false };
+  }
+
+  // A failed reply to a known message can be sent again; Retry removes it when it is.
+  #retryFor(reply) {
+    if (reply.record.outcome !== 'failed' || typeof reply.record.user !== 'string') return null;
+    return () => this.#onRetry(this, { text: reply.record.user, reply });
   }
 
   #render(reply, kind, frame) {
     if (kind === 'start') return reply.view.markStreaming();
     if (kind === 'chunk') return reply.view.append(frame.content);
     const { outcome, note } = reply.record;
-    reply.view.finish(SHOWN_OUTCOME[outcome], note);
+    reply.view.finish(SHOWN_OUTCOME[outcome], note, { retry: this.#retryFor(reply) });
   }
 
   // Refused by a limit before any reply text: the message leaves the conversation.
   #refuse(reply, frame) {
-    reply.view?.remove();
-    reply.userElement?.remove();
-    this.#reply = null;
-    if (this.#view.isEmpty) this.#view.showEmptyState();
+    this.withdraw(reply);
     return { kind: 'end', outcome: 'failed', refused: reply.record.user, note: errorText(frame) };
   }
 }

@@ -5,6 +5,7 @@
 
 import { parseMarkdown } from './markdown.js';
 import { renderMarkdown } from './markdown_dom.js';
+import { addCodeCopyButtons, replyActions } from './reply_actions.js';
 
 // Within this many pixels of the bottom counts as "following the reply": new text keeps
 // it in view. Someone who scrolled up to read is left where they are.
@@ -173,11 +174,16 @@ export class ReplyView {
     if (this.state !== 'stopping') this.#meta.hidden = true;
   }
 
-  // Ends the reply: "done", "stopped" or "failed" (with a readable `note`).
-  finish(outcome, note = '') {
+  // Ends the reply: "done", "stopped" or "failed" (with a readable `note`). Its text and
+  // code blocks get Copy buttons; `retry`, when given, is what its Retry button does.
+  finish(outcome, note = '', { retry = null } = {}) {
     cancelAnimationFrame(this.#frame);
     this.#frame = 0;
     this.#render();
+    addCodeCopyButtons(this.#body);
+    this.#article.querySelector('.reply-actions')?.remove();
+    const actions = replyActions(this.#article.ownerDocument, { text: this.#text, retry });
+    if (actions) this.#follow(() => this.#article.append(actions));
     this.#article.dataset.state = outcome;
     this.#body.setAttribute('aria-busy', 'false');
     if (outcome === 'failed') this.#meta.setAttribute('role', 'alert');

@@ -6,10 +6,12 @@
 //
 // Events: "change" (the list, the conversation on screen or a reply's state changed: the
 //         sidebar and the composer update), "refused" ({ text, note, thread }: a limit
-//         refused a message before any reply; its text may go back to the message box).
+//         refused a message before any reply, or `tooBig`: the connection closed with 1009
+//         over it; its text may go back to the message box).
 
 import { ChatThread } from './chat_thread.js';
 import { ConversationList, isConversationId, newConversationId } from './conversation_list.js';
+import { sizeRefusal } from './message_limits.js';
 import { readReplyRecord } from './reply_record.js';
 
 const DEFAULT_CONVERSATION = 'default';
@@ -37,6 +39,7 @@ export class Conversations extends EventTarget {
   #list = new ConversationList();
   #threads = new Map();
   #current = null;
+  #lastSent = null;  // the thread of the latest user_message: a 1009 is about that one
 
   // `host` holds the log on screen, `scroller` scrolls it; `connection` is the ChatConnection.
   constructor({ host, scroller, connection, now = () => Date.now() }) {
@@ -83,11 +86,20 @@ export class Conversations extends EventTarget {
 
   // --- what the person does ---
 
+  // Why `text` cannot be sent in the conversation on screen (too big for the gateway's
+  // limit), or null.
+  sizeRefusal(text) {
+    const bytes = this.#connection.userMessageBytes(text, this.#current.id);
+    return sizeRefusal(bytes, this.#connection.limits.maxMessageBytes);
+  }
+
   send(text) {
     const thread = this.#current;
-    if (!thread.isReady || thread.busy || !this.#connection.sendUserMessage(text, thread.id)) {
+    if (!thread.isReady || thread.busy || this.sizeRefusal(text) ||
+        !this.#connection.sendUserMessage(text, thread.id)) {
       return false;
     }
+    this.#lastSent = thread;
     thread.startReply(text);
     this.#list.add(thread.id);
     this.#list.setTitle(thread.id, text);
@@ -156,6 +168,17 @@ export class Conversations extends EventTarget {
     this.#changed();
   }
 
+  // The connection closed with 1009: the latest message was never taken. Its reply leaves
+  // the conversation and "refused" gives its text back.
+  onMessageTooBig() {
+    const thread = this.#lastSent;
+    const text = thread?.withdrawUnstarted();
+    if (typeof text !== 'string') return false;
+    this.dispatchEvent(new CustomEvent('refused', { detail: { text, tooBig: true, thread } }));
+    this.#changed();
+    return true;
+  }
+
   onConnectionLost(note) {
     for (const thread of this.#threads.values()) thread.setConnectionNote(note);
   }
@@ -221,10 +244,26 @@ export class Conversations extends EventTarget {
   #thread(id, status) {
     let thread = this.#threads.get(id);
     if (!thread) {
-      thread = new ChatThread({ id, status });
+      thread = new ChatThread({ id, status, onRetry: (t, failed) => this.#retry(t, failed) });
       this.#threads.set(id, thread);
     }
     return thread;
+  }
+
+  // Retry on a failed reply: its message goes again, at the end of the conversation.
+  #retry(thread, { text, reply }) {
+    if (thread !== this.#current || thread.busy) return;
+    if (!this.#connection.isOpen) {
+      thread.addNotice('Not connected: retry once the connection is back.', 'error');
+      return;
+    }
+    const refusal = this.sizeRefusal(text);
+    if (refusal) {
+      thread.addNotice(refusal, 'error');
+      return;
+    }
+    thread.withdraw(reply);
+    this.send(text);
   }
 
   #createAndShow() {

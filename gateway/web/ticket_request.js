@@ -3,7 +3,8 @@
 // credential, the same request tells whether the gateway needs one at all: 401 means it
 // does, 200 means it runs with --auth none.
 
-export const TICKET_PATH = '/v1/tickets';
+// Relative to the page, so a page under a proxy's path prefix asks its own gateway.
+export const TICKET_PATH = 'v1/tickets';
 // A gateway that accepts the connection but does not answer must not stall the page's
 // reconnect loop; ChatConnection's own attempts give up after a similar time.
 const TICKET_TIMEOUT_MS = 10000;

@@ -9,6 +9,13 @@ import { afterEach, beforeEach, mock, test } from 'node:test';
 import {
   ChatConnection, SUBPROTOCOL, isUsableSubprotocol,
 } from '../../gateway/web/chat_connection.js';
+import { UNKNOWN_SERVICE } from '../../gateway/web/service_status.js';
+
+// What "session" says of a gateway that tells neither its limits nor its service (older).
+const UNTOLD = {
+  limits: { maxMessageBytes: null, maxActiveReplies: null, maxConversations: null },
+  service: UNKNOWN_SERVICE,
+};
 
 // A browser WebSocket as far as ChatConnection uses it; the test plays the gateway.
 class FakeSocket extends EventTarget {
@@ -297,7 +304,7 @@ test('with a session to take back, resume is the first frame and the replay come
   assert.equal(c.isOpen, true);
   assert.equal(c.sessionId, 'old');
   assert.deepEqual(seen, [{ sessionId: 'old', resumeToken: 'secret-2', seq: 43, resumed: true,
-                            replayed: 1, resumeFailed: null, reconnected: false }]);
+                            replayed: 1, resumeFailed: null, reconnected: false, ...UNTOLD }]);
   assert.equal(frames.length, 1, 'session_resumed is not a frame for the page');
 
   assert.equal(c.sendUserMessage('hi', 'c1'), true);
@@ -319,7 +326,8 @@ test('a failed resume goes on as the fresh session, with the reason', async () =
   assert.equal(c.isOpen, true);
   assert.equal(c.sessionId, 'fresh');
   assert.deepEqual(seen, [{ sessionId: 'fresh', resumeToken: 'fresh-token', seq: 2,
-                            resumed: false, resumeFailed: 'expired', reconnected: false }]);
+                            resumed: false, resumeFailed: 'expired', reconnected: false,
+                            ...UNTOLD }]);
 });
 
 test('a resume that is never answered is abandoned after 30 s and tried again', async () => {
@@ -353,7 +361,47 @@ test('without a session to take back, connection_established opens a fresh one',
                        resumeToken: 'tok' });
   assert.deepEqual(sockets[0].sent, []);
   assert.deepEqual(seen, [{ sessionId: 's', resumeToken: 'tok', seq: 1, resumed: false,
-                            resumeFailed: null, reconnected: false }]);
+                            resumeFailed: null, reconnected: false, ...UNTOLD }]);
+  assert.equal(c.limits.maxMessageBytes, null, 'no limit known: the page refuses nothing');
+});
+
+const LIMITS = { maxMessageBytes: 262144, maxActiveReplies: 4, maxConversations: 32 };
+const SERVICE = { state: 'ready', provider: 'claude', model: 'claude-sonnet-4-5' };
+
+test('the limits and service of connection_established come with the session, fresh or resumed', async () => {
+  resumeWith = { sessionId: 'old', resumeToken: 'secret-1', lastSeq: 5 };
+  const c = connection();
+  const seen = sessions(c);
+  const frames = [];
+  c.addEventListener('frame', ({ detail }) => frames.push(detail));
+  c.start();
+  await settle();
+  sockets[0].accept();
+  sockets[0].receive({ type: 'connection_established', sessionId: 'fresh', seq: 1,
+                       resumeToken: 'fresh-token', limits: LIMITS, service: SERVICE,
+                       content: 'Connected to server' });
+  sockets[0].receive({ type: 'session_resumed', sessionId: 'old', seq: 6, replayed: 0 });
+  assert.deepEqual(seen[0].limits, LIMITS);
+  assert.deepEqual(seen[0].service, SERVICE);
+  assert.deepEqual(c.limits, LIMITS);
+  // A status frame has no seq: it is delivered like any other frame.
+  const status = { type: 'status', sessionId: 'old',
+                   service: { state: 'unavailable', provider: 'claude', model: '' } };
+  sockets[0].receive(status);
+  assert.deepEqual(frames, [status]);
+});
+
+test('userMessageBytes counts the UTF-8 bytes of exactly the frame sendUserMessage sends', async () => {
+  const c = connection();
+  c.start();
+  await settle();
+  sockets[0].establish('a-session');
+  for (const content of ['hi', 'é "quoted"\n\tline', '😀 emoji and \u0001 control']) {
+    const bytes = c.userMessageBytes(content, 'c1');
+    assert.equal(c.sendUserMessage(content, 'c1'), true);
+    const sent = JSON.stringify(sockets[0].sent.at(-1));
+    assert.equal(bytes, Buffer.byteLength(sent, 'utf8'), content);
+  }
 });
 
 test('going_away and close 1012: a restart, retried after retryAfterMs', async () => {

@@ -54,7 +54,7 @@ test('a failure before open is an outage when the gateway needs no credential', 
   const gateway = openGateway();
   const { access: a } = access(gateway);
   assert.deepEqual(await a.afterClose(failedBeforeOpen), { retry: true, retryAfterMs: 0 });
-  assert.deepEqual(gateway.requests, [{ url: '/v1/tickets', authorization: null }]);
+  assert.deepEqual(gateway.requests, [{ url: 'v1/tickets', authorization: null }]);
 });
 
 test('a failure before open locks the page when the gateway answers 401 to the probe', async () => {

@@ -12,7 +12,7 @@ const KEY = 'sg_abc_secret';
 
 test('the request is a bare POST to /v1/tickets carrying the credential as a bearer token', () => {
   const [url, init] = ticketRequest(KEY);
-  assert.equal(url, '/v1/tickets');
+  assert.equal(url, 'v1/tickets');
   assert.equal(init.method, 'POST');
   assert.deepEqual(init.headers, { Authorization: `Bearer ${KEY}` });
   assert.equal(init.cache, 'no-store');
@@ -24,7 +24,7 @@ test('the request is a bare POST to /v1/tickets carrying the credential as a bea
 test('the probe is the same request without a credential', () => {
   for (const none of [null, undefined, '']) {
     const [url, init] = ticketRequest(none);
-    assert.equal(url, '/v1/tickets');
+    assert.equal(url, 'v1/tickets');
     assert.deepEqual(init.headers, {});
   }
 });
@@ -76,7 +76,7 @@ test('requestTicket sends the request and reads the answer', async () => {
   };
   assert.deepEqual(await requestTicket(fetchImpl, KEY), { kind: 'ticket', ticket: 'sgt_one' });
   assert.equal(calls.length, 1);
-  assert.equal(calls[0].url, '/v1/tickets');
+  assert.equal(calls[0].url, 'v1/tickets');
   assert.equal(calls[0].init.headers.Authorization, `Bearer ${KEY}`);
   assert.ok(calls[0].init.signal instanceof AbortSignal, 'the request has a deadline');
 });

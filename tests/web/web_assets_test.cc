@@ -49,16 +49,16 @@ TEST(WebAssets, EmbeddedBytesMatchTheSourceFiles) {
   }
 }
 
-// Every "/file" the page or a module refers to must be embedded, or the page breaks
+// Every file the page or a module refers to must be embedded, or the page breaks
 // silently: this catches a file added to gateway/web/ but not to its CMakeLists.txt.
 TEST(WebAssets, EveryReferencedFileIsEmbedded) {
-  const std::regex html_ref(R"re((?:src|href)="(/[^"]*)")re");
+  const std::regex html_ref(R"re((?:src|href)="([^"/:][^"]*)")re");
   const std::regex module_ref(R"re(from '\./([^']+)')re");
   int checked = 0;
   for (const WebAsset& asset : AllWebAssets()) {
     std::string body(asset.body);
     for (std::sregex_iterator it(body.begin(), body.end(), html_ref), end; it != end; ++it) {
-      EXPECT_NE(FindWebAsset((*it)[1].str()), nullptr) << asset.path << " -> " << (*it)[1];
+      EXPECT_NE(FindWebAsset("/" + (*it)[1].str()), nullptr) << asset.path << " -> " << (*it)[1];
       ++checked;
     }
     for (std::sregex_iterator it(body.begin(), body.end(), module_ref), end; it != end; ++it) {
@@ -69,6 +69,16 @@ TEST(WebAssets, EveryReferencedFileIsEmbedded) {
     }
   }
   EXPECT_GE(checked, 5);
+}
+
+// Behind a reverse proxy the page lives under a path prefix (/chat/): a reference that
+// starts with "/" would leave it.
+TEST(WebAssets, PageRefersToItsFilesRelatively) {
+  const std::regex absolute_ref(R"re((?:src|href)="/)re");
+  for (const WebAsset& asset : AllWebAssets()) {
+    std::string body(asset.body);
+    EXPECT_FALSE(std::regex_search(body, absolute_ref)) << asset.path;
+  }
 }
 
 TEST(WebAssets, PolicyForbidsInlineScriptAndForeignOrigins) {
