@@ -117,6 +117,7 @@ function showConnection(state, text, { serviceState = '', detail = '' } = {}) {
   }
   ui.connectionText.textContent = text;
   ui.service.textContent = detail;
+  ui.service.title = detail;  // the whole name where a phone's top bar cuts it
   ui.service.hidden = !detail;
   ui.retry.hidden = state !== 'reconnecting' && state !== 'restarting';
   updateAccessButtons();
