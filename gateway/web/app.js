@@ -39,9 +39,6 @@ const ui = {
 };
 
 const MAX_INPUT_HEIGHT_PX = 200;
-// The gateway closes a connection whose session another connection resumed (another tab
-// with this tab's session, e.g. a duplicated tab) with CLOSE_TAKEN_OVER. Taking it back at
-// once would close the other one in turn, so the page waits until the person asks.
 
 // Taken before anything else runs, so the ticket leaves the address bar at once.
 const launch = takeFragmentTicket(location.hash);
@@ -62,6 +59,9 @@ const keeper = new SessionKeeper({
 });
 const connection = new ChatConnection({
   prepare: () => access.prepare(),
+  // The gateway closes a connection whose session another connection resumed (another tab
+  // with this tab's session, e.g. a duplicated tab). Taking it back at once would close the
+  // other one in turn, so the page waits until the person asks.
   afterClose: (closed) => (closed.code === CLOSE_TAKEN_OVER
     ? { locked: 'taken_over' } : access.afterClose(closed)),
   resumeRequest: () => keeper.resumeRequest(),
@@ -176,7 +176,9 @@ function onRefused({ text, note, tooBig = false, thread }) {
     fitInput();
     checkSize();
   }
-  if (tooBig) return showRateNotice(tooBigText(connection.limits.maxMessageBytes, { kept }), thread);
+  if (tooBig) {
+    return showRateNotice(tooBigText(connection.limits.maxMessageBytes, { kept }), thread);
+  }
   showRateNotice(`${note} Your message was not sent; it is back in the message box.`, thread);
 }
 
