@@ -32,8 +32,8 @@ export function connectedHeader(service) {
     case 'ready':
       return { service: 'ready', text: 'Connected', detail: providerText(service) };
     case 'unavailable':
-      return { service: 'unavailable', text: 'Connected, but the model service is unreachable',
-               detail: '' };
+      // Short enough for a phone's top bar; the socket itself is fine.
+      return { service: 'unavailable', text: 'Model service unreachable', detail: '' };
     case 'draining':
       return { service: 'draining', text: 'The gateway is restarting…', detail: '' };
     default:

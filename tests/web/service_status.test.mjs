@@ -36,8 +36,7 @@ test('the top bar says "Connected" only of what it knows', () => {
   assert.deepEqual(connectedHeader({ state: 'ready', provider: 'mock', model: '' }),
                    { service: 'ready', text: 'Connected', detail: 'Mock replies' });
   assert.deepEqual(connectedHeader({ state: 'unavailable', provider: 'claude', model: 'x' }),
-                   { service: 'unavailable',
-                     text: 'Connected, but the model service is unreachable', detail: '' });
+                   { service: 'unavailable', text: 'Model service unreachable', detail: '' });
   assert.deepEqual(connectedHeader({ state: 'draining', provider: '', model: '' }),
                    { service: 'draining', text: 'The gateway is restarting…', detail: '' });
   assert.deepEqual(connectedHeader(UNKNOWN_SERVICE),
