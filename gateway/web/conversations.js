@@ -262,8 +262,8 @@ export class Conversations extends EventTarget {
       thread.addNotice(refusal, 'error');
       return;
     }
-    thread.withdraw(reply);
-    this.send(text);
+    // The failed attempt leaves only once the new one is on its way.
+    if (this.send(text)) thread.withdraw(reply);
   }
 
   #createAndShow() {
