@@ -130,12 +130,12 @@ void HttpConnection::OnRead(beast::error_code ec, size_t) {
 }
 
 void HttpConnection::Route(Request request) {
+  // HTTP/1.0 without "Connection: keep-alive", or "Connection: close": one response, then
+  // the connection closes rather than idling until the deadline.
+  keep_alive_ = request.keep_alive();
+  http_10_ = request.version() == 10;
+  head_ = request.method() == http::verb::head;
   std::string_view path = PathOf(Std(request.target()));
-  if (path == "/ws") {
-    if (beast::websocket::is_upgrade(request)) return Upgrade(std::move(request));
-    return Reply(http::status::upgrade_required, "text/plain", "WebSocket upgrade required\n",
-                 /*keep_alive=*/false);
-  }
   if (path == "/v1/tickets") {
     if (request.method() == http::verb::post) return IssueTicket(request);
     if (request.method() == http::verb::options) {
@@ -150,14 +150,25 @@ void HttpConnection::Route(Request request) {
     return Reply(http::status::method_not_allowed, "text/plain", "Use POST\n", true,
                  {{"Allow", "POST, OPTIONS"}});
   }
-  if (request.method() == http::verb::get && path == "/healthz") {
+  const WebAsset* asset = FindWebAsset(path);
+  if (path != "/ws" && path != "/healthz" && path != "/readyz" && asset == nullptr) {
+    return Reply(http::status::not_found, "text/plain", "Not found\n");
+  }
+  // Everything else is read-only: GET, and HEAD for monitors that probe without a body.
+  if (!head_ && request.method() != http::verb::get) {
+    return Reply(http::status::method_not_allowed, "text/plain", "Use GET or HEAD\n", true,
+                 {{"Allow", "GET, HEAD"}});
+  }
+  if (path == "/ws") {
+    if (beast::websocket::is_upgrade(request)) return Upgrade(std::move(request));
+    return Reply(http::status::upgrade_required, "text/plain", "WebSocket upgrade required\n",
+                 /*keep_alive=*/false);
+  }
+  if (path == "/healthz") {
     return Reply(http::status::ok, "application/json", "{\"status\":\"ok\"}\n");
   }
-  if (request.method() == http::verb::get && path == "/readyz") return ReplyReadiness();
-  if (request.method() == http::verb::get) {
-    if (const WebAsset* asset = FindWebAsset(path)) return ReplyWebAsset(*asset);
-  }
-  Reply(http::status::not_found, "text/plain", "Not found\n");
+  if (path == "/readyz") return ReplyReadiness();
+  ReplyWebAsset(*asset);
 }
 
 void HttpConnection::ReplyReadiness() {
@@ -287,9 +298,9 @@ void HttpConnection::Refuse(http::status status, std::string_view reason, std::s
                             Headers headers) {
   uint64_t suppressed = 0;
   if (RefusalLog(reason).Admit(&suppressed)) {
-    common::Logger("http")->info("upgrade refused reason={} status={} peer={} {} repeated={}",
-                                 reason, static_cast<int>(status), peer_.to_string(), detail,
-                                 suppressed);
+    common::Logger("http")->info(
+        "upgrade refused reason={} status={} peer={} detail=\"{}\" repeated={}", reason,
+        static_cast<int>(status), peer_.to_string(), detail, suppressed);
   }
   std::string body;
   switch (status) {
@@ -316,8 +327,6 @@ void HttpConnection::Reply(http::status status, std::string content_type, std::s
   response->set(http::field::content_type, content_type);
   for (auto& [name, value] : headers) response->set(name, value);
   response->body() = std::move(body);
-  response->keep_alive(keep_alive);
-  response->prepare_payload();
   Write(std::move(response), keep_alive);
 }
 
@@ -331,12 +340,17 @@ void HttpConnection::ReplyWebAsset(const WebAsset& asset) {
   response->set("X-Content-Type-Options", "nosniff");
   response->set("Referrer-Policy", "no-referrer");
   response->body().assign(asset.body);
-  response->keep_alive(true);
-  response->prepare_payload();
   Write(std::move(response), /*keep_alive=*/true);
 }
 
 void HttpConnection::Write(std::shared_ptr<Response> response, bool keep_alive) {
+  keep_alive = keep_alive && keep_alive_;
+  response->keep_alive(keep_alive);
+  // An HTTP/1.1 response keeps the connection by default; an HTTP/1.0 client needs it said.
+  if (keep_alive && http_10_) response->set(http::field::connection, "keep-alive");
+  response->prepare_payload();
+  // HEAD: the GET's status and headers, Content-Length included, and no body.
+  if (head_) response->body().clear();
   response_ = std::move(response);
   http::async_write(
       stream_, *response_,
@@ -346,14 +360,20 @@ void HttpConnection::Write(std::shared_ptr<Response> response, bool keep_alive) 
 void HttpConnection::OnWrite(bool keep_alive, beast::error_code ec, size_t) {
   response_.reset();
   if (ec) return Shutdown();
-  if (!keep_alive) {
-    deadline_.cancel();
-    beast::error_code ignored;
-    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
-    return;
-  }
+  if (!keep_alive) return CloseAfterResponse();
   ArmDeadline();
   DoRead();
+}
+
+void HttpConnection::CloseAfterResponse() {
+  // Our side ends first (close_notify on TLS, then FIN); what the client still sends is
+  // read and dropped until it closes too, since closing a socket with unread input resets
+  // the connection and can destroy the response before the client has read it. The
+  // deadline bounds a client that never closes.
+  ArmDeadline();
+  common::async_teardown(
+      beast::role_type::server, stream_,
+      [self = shared_from_this()](beast::error_code) { self->deadline_.cancel(); });
 }
 
 }  // namespace streamgate::gateway

@@ -23,7 +23,10 @@ using common::TransportStream;
 // admits a WebSocket upgrade on /ws to a new WsConnection only after every check: draining,
 // the client address's upgrade rate, Origin, the credential, the identity's connection
 // limit and the global cap, in that order, each refusal a plain HTTP status before any
-// WebSocket exists.
+// WebSocket exists. Its read-only paths answer GET and HEAD (the GET's headers, no body),
+// other methods there 405 with Allow, unknown paths 404. The connection serves the next
+// request unless the request was HTTP/1.0 without keep-alive or said "Connection: close":
+// then it closes after the response.
 //
 // Holds its address's pending-handshake slot until it upgrades or closes. Kept alive by its
 // pending operation; runs on the connection's loop. Every wait (TLS handshake, request,
@@ -50,12 +53,14 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   // line with the details (never a credential), and the connection closed.
   void Refuse(boost::beast::http::status status, std::string_view reason, std::string_view detail,
               Headers headers = {});
+  // `keep_alive` false closes the connection after the response whatever the request asked.
   void Reply(boost::beast::http::status status, std::string content_type, std::string body,
              bool keep_alive = true, Headers headers = {});
   // Chat page (gateway/web): one embedded file with its caching and security headers.
   void ReplyWebAsset(const WebAsset& asset);
   void Write(std::shared_ptr<Response> response, bool keep_alive);
   void OnWrite(bool keep_alive, boost::beast::error_code ec, size_t bytes);
+  void CloseAfterResponse();
   void ArmDeadline();
   void Shutdown();
   // The headers an allowed cross-origin page needs to call /v1/tickets from a browser.
@@ -69,6 +74,10 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::shared_ptr<Response> response_;
+  // Of the request being answered (set in Route).
+  bool keep_alive_ = true;  // the client keeps the connection (HTTP/1.1 default, or asked)
+  bool http_10_ = false;
+  bool head_ = false;  // answer with the GET's headers only
 };
 
 }  // namespace streamgate::gateway
