@@ -1,6 +1,8 @@
 // ChatSession: conversations, replies and the client's requests about them.
 #include <algorithm>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -177,7 +179,13 @@ void ChatSession::OnConnectCheck(uint64_t call_id) {
   // Connected but slow to answer (a model can take a while) is fine; unreachable is not.
   if (services_.llm->IsConnected()) return;
   reply->connect_timed_out = true;
-  reply->call->Cancel();
+  // The call waits for a connection (wait_for_ready), so it would end CANCELLED, which tells
+  // an operator nothing: its end is logged with this reason instead (the client's error
+  // stays the generic upstream_unavailable).
+  reply->call->Abandon(
+      grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                   absl::StrCat("llm-service not reachable within --llm-connect-timeout ",
+                                absl::FormatDuration(services_.config->connect_timeout))));
 }
 
 void ChatSession::OnCallMessage(uint64_t call_id, llm::v1::StreamChatResponse message) {
@@ -250,12 +258,16 @@ void ChatSession::EndReply(ActiveReply& active, const grpc::Status& status) {
     PersistConversation(conversation);
     Send([&](uint64_t seq) { return EncodeStreamCancelled(id_, seq, cid, reply.request_id); });
   } else {
-    ClientError error = reply.connect_timed_out && cancelled ? ClientError::kUpstreamUnavailable
-                        : status.ok()                        ? ClientError::kInternal
-                                                             : ClientErrorForStatus(status);
-    log->info(
+    // The user's cancel and a closed session ended above; what is left is a failure of
+    // llm-service or of the way to it, for operators to see with its cause.
+    ClientError error = status.ok()               ? ClientError::kInternal
+                        : reply.connect_timed_out ? ClientError::kUpstreamUnavailable
+                                                  : ClientErrorForStatus(status);
+    log->warn(
         "reply failed session={} conversation={} request={} grpc_status={} detail=\"{}\" code={}",
-        id_, cid, reply.request_id, static_cast<int>(status.error_code()), status.error_message(),
+        id_, cid, reply.request_id,
+        absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
+        status.ok() ? "stream ended without a completed event" : status.error_message(),
         ErrorCodeName(error));
     // No trace in the history; the stored pending turn goes.
     PersistConversation(conversation);

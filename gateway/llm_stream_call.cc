@@ -53,12 +53,17 @@ void LlmStreamCall::OnWriteDone(bool /*ok*/) {
   request_.Clear();
 }
 
-void LlmStreamCall::Cancel() {
+void LlmStreamCall::Cancel() { CancelWith(std::nullopt); }
+
+void LlmStreamCall::Abandon(grpc::Status cause) { CancelWith(std::move(cause)); }
+
+void LlmStreamCall::CancelWith(std::optional<grpc::Status> cause) {
   bool remove_hold = false;
   {
     absl::MutexLock lock(&mu_);
     if (cancelled_) return;
     cancelled_ = true;
+    abandoned_ = std::move(cause);
     // With a read deferred, nothing is outstanding: release the hold so OnDone can come.
     if (read_deferred_) {
       read_deferred_ = false;
@@ -116,8 +121,17 @@ void LlmStreamCall::OnReadDone(bool ok) {
   StartRead(&response_);
 }
 
-void LlmStreamCall::OnDone(const grpc::Status& status) {
-  net::post(executor_, [observer = observer_, id = call_id_, status] {
+void LlmStreamCall::OnDone(const grpc::Status& grpc_status) {
+  grpc::Status status = grpc_status;
+  {
+    absl::MutexLock lock(&mu_);
+    // CANCELLED after Abandon is our TryCancel taking effect; any other end (the call
+    // finished or failed first) is the call's real outcome.
+    if (abandoned_.has_value() && status.error_code() == grpc::StatusCode::CANCELLED) {
+      status = *abandoned_;
+    }
+  }
+  net::post(executor_, [observer = observer_, id = call_id_, status = std::move(status)] {
     if (auto target = observer.lock()) target->OnCallDone(id, status);
   });
   // May destroy this object; nothing may follow.

@@ -5,6 +5,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -48,6 +49,10 @@ class LlmStreamCall : public grpc::ClientBidiReactor<grpc::ByteBuffer, llm::v1::
 
   // Any thread. Ends the call with CANCELLED (llm-service sees the cancellation).
   void Cancel();
+  // Any thread. Ends the call as Cancel does, for a reason of the gateway's own (llm-service
+  // not reachable in time): the observer gets `cause` rather than CANCELLED, unless the call
+  // had already ended or been cancelled.
+  void Abandon(grpc::Status cause);
   // Any thread; normally the observer's loop.
   void Pause();
   void Resume();
@@ -63,6 +68,7 @@ class LlmStreamCall : public grpc::ClientBidiReactor<grpc::ByteBuffer, llm::v1::
  private:
   // Caller holds mu_; returns true when the caller must call RemoveHold.
   bool ReleaseHoldLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CancelWith(std::optional<grpc::Status> cause);
 
   const uint64_t call_id_;
   const boost::asio::any_io_executor executor_;
@@ -77,6 +83,7 @@ class LlmStreamCall : public grpc::ClientBidiReactor<grpc::ByteBuffer, llm::v1::
   bool read_deferred_ ABSL_GUARDED_BY(mu_) = false;  // a read is due but waits for Resume
   bool hold_ ABSL_GUARDED_BY(mu_) = true;            // the hold taken before StartCall
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<grpc::Status> abandoned_ ABSL_GUARDED_BY(mu_);  // what OnDone reports instead
 };
 
 }  // namespace streamgate::gateway
