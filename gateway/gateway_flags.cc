@@ -18,6 +18,8 @@ void AddLimit(common::OptionSet& options, std::string name, std::string help, in
 
 void AddGatewayFlags(common::OptionSet& options, GatewayConfig& config) {
   options.AddString("bind", "address to listen on", &config.bind);
+  // Read by the container's HEALTHCHECK (gateway/Dockerfile), not by the gateway.
+  options.DeclareEnv("GATEWAY_HEALTHCHECK_URL");
   options.AddInt("port", "HTTP/WebSocket port (0 picks a free one)", &config.port, 0, 65535);
   options.AddString("llm-service", "llm-service gRPC target (host:port or dns:///name:port)",
                     &config.llm_service);

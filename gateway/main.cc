@@ -6,6 +6,7 @@
 #include "common/mutex_mode.h"
 #include "common/options.h"
 #include "common/process_signals.h"
+#include "common/version.h"
 #include "gateway/gateway_config.h"
 #include "gateway/gateway_flags.h"
 #include "gateway/gateway_server.h"
@@ -34,11 +35,18 @@ int main(int argc, char** argv) {
     std::fputs(options.Usage().c_str(), stdout);
     return 0;
   }
+  if (options.version_requested()) {
+    std::fputs(sg::common::VersionText("gateway").c_str(), stdout);
+    return 0;
+  }
   sg::gateway::ResolveDefaults(&config);
   if (auto valid = sg::gateway::Validate(config); !valid.ok()) return Fail(valid);
   sg::common::UseReleaseMutexMode();
   if (auto logging = sg::common::InitLogging(config.log_level); !logging.ok()) {
     return Fail(logging);
+  }
+  for (const std::string& name : options.UnknownEnvironment(sg::common::ProcessEnvNames())) {
+    sg::common::Logger("gateway")->warn("unknown environment variable ignored name={} (no flag has this twin)", name);
   }
 
   auto server = sg::gateway::GatewayServer::Create(config);

@@ -9,6 +9,7 @@
 #include "common/mutex_mode.h"
 #include "common/options.h"
 #include "common/process_signals.h"
+#include "common/version.h"
 #include "llm-service/claude_provider.h"
 #include "llm-service/llm_server.h"
 #include "llm-service/llm_service_config.h"
@@ -23,7 +24,8 @@ int Fail(const absl::Status& status) {
   return 2;
 }
 
-// Flags and their environment twins (LLM_SERVICE_<NAME>, or the SDKs' ANTHROPIC_* names).
+// Flags and their environment twins (LLM_SERVICE_<NAME>; two also read the SDKs' ANTHROPIC_*
+// names, which the LLM_SERVICE_ twin overrides).
 void AddOptions(sg::common::OptionSet& options, sg::llm::LlmServiceConfig& config) {
   options.AddString("bind", "address to listen on", &config.bind);
   options.AddInt("port", "gRPC port (0 picks a free one)", &config.port, 0, 65535);
@@ -52,10 +54,10 @@ void AddOptions(sg::common::OptionSet& options, sg::llm::LlmServiceConfig& confi
   options.AddInt("max-concurrent-calls", "StreamChat calls at once; more get RESOURCE_EXHAUSTED",
                  &config.max_concurrent_calls, 1, 10000000);
   options.AddString("anthropic-base-url", "claude: API base URL", &config.anthropic_base_url);
-  options.SetEnvName("ANTHROPIC_BASE_URL");
+  options.AddEnvAlias("ANTHROPIC_BASE_URL");
   options.AddString("anthropic-model", "claude: model when a request names none",
                     &config.anthropic_model);
-  options.SetEnvName("ANTHROPIC_MODEL");
+  options.AddEnvAlias("ANTHROPIC_MODEL");
   options.AddString("anthropic-version", "claude: anthropic-version header",
                     &config.anthropic_version);
   options.AddInt("max-tokens", "claude: max_tokens when a request sets none", &config.max_tokens, 1,
@@ -108,6 +110,10 @@ int main(int argc, char** argv) {
     std::fputs(options.Usage().c_str(), stdout);
     return 0;
   }
+  if (options.version_requested()) {
+    std::fputs(sg::common::VersionText("llm-service").c_str(), stdout);
+    return 0;
+  }
   config.anthropic_api_key = env("ANTHROPIC_API_KEY").value_or("");
   sg::llm::ProviderKind provider_kind;
   if (auto valid = sg::llm::Validate(config, &provider_kind); !valid.ok()) return Fail(valid);
@@ -118,6 +124,9 @@ int main(int argc, char** argv) {
   // Once per process, before the first transfer.
   curl_global_init(CURL_GLOBAL_DEFAULT);
   auto log = sg::common::Logger("llm-service");
+  for (const std::string& name : options.UnknownEnvironment(sg::common::ProcessEnvNames())) {
+    log->warn("unknown environment variable ignored name={} (no flag has this twin)", name);
+  }
   auto made = MakeProvider(config, provider_kind);
   if (!made.ok()) return Fail(made.status());
   std::unique_ptr<sg::llm::Provider> provider = *std::move(made);

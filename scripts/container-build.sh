@@ -28,7 +28,8 @@ case "${1:-}" in
   build)
     out=${2:?usage: container-build.sh build OUT_DIR}
     export BUILD_DIR=${BUILD_DIR:-build-container}
-    BUILD_TYPE=Release bash scripts/build.sh -DSTREAMGATE_BUILD_TESTS=OFF
+    BUILD_TYPE=Release bash scripts/build.sh -DSTREAMGATE_BUILD_TESTS=OFF \
+      -DSTREAMGATE_REVISION="${STREAMGATE_REVISION:-}"
     for binary in "${binaries[@]}"; do
       install -D -m 0755 --strip "$BUILD_DIR/bin/$binary" "$out/bin/$binary"
     done

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "common/options.h"
+#include "common/version.h"
 #include "tools/ws-bench/bench_config.h"
 #include "tools/ws-bench/bench_report.h"
 #include "tools/ws-bench/bench_run.h"
@@ -100,6 +101,10 @@ int main(int argc, char** argv) {
   }
   if (help) {
     std::fputs(options.Usage().c_str(), stdout);
+    return 0;
+  }
+  if (options.version_requested()) {
+    std::fputs(streamgate::common::VersionText("ws-bench").c_str(), stdout);
     return 0;
   }
   if (!pids_from_env.empty()) pid_texts.push_back(pids_from_env);
