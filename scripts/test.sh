@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
-scripts/build.sh
+scripts/build.sh -DSTREAMGATE_BUILD_TESTS=ON
 ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure --timeout 300
 scripts/test-sanitizers.sh
