@@ -16,11 +16,14 @@ struct GatewayConfig {
   int port = 3000;
   std::string llm_service = "127.0.0.1:50051";
   int io_threads = 0;  // 0: one per core
-  int64_t max_message_bytes = 64 * 1024;
+  // A pasted document is an ordinary prompt: 256 KiB is about 64k tokens of prose (README
+  // "Limits"). History holds four of those, and both together stay far inside llm-service's
+  // 4 MiB request limit.
+  int64_t max_message_bytes = 256 * 1024;
   // Bound on the bytes queued for one client; beyond it the reply's gRPC stream is paused.
   int64_t max_outbound_bytes = 256 * 1024;
   int64_t max_connections = 10000;
-  int64_t history_max_bytes = 256 * 1024;
+  int64_t history_max_bytes = 1024 * 1024;
   absl::Duration handshake_timeout = absl::Seconds(10);
   absl::Duration ping_interval = absl::Seconds(20);
   absl::Duration idle_timeout = absl::Seconds(60);
