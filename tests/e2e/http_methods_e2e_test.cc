@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,7 +33,7 @@ struct RawResponse {
   }
 };
 
-// One blocking TCP connection to 127.0.0.1. Every read is bounded by kReadTimeout, a
+// One blocking TCP connection to 127.0.0.1. Every read is bounded by kReadTimeoutSeconds, a
 // safety net for a failing test: reads return as soon as bytes or the peer's FIN arrive.
 class RawConnection {
  public:
@@ -132,9 +133,9 @@ std::string Request(const std::string& method, const std::string& target,
 class HttpMethodsE2e : public ::testing::Test {
  protected:
   void SetUp() override {
-    gateway_ = std::make_unique<ChildProcess>(std::vector<std::string>{
-        GatewayBinary(), "--port=0", "--handshake-timeout=60s",
-        "--llm-service=127.0.0.1:" + std::to_string(UnusedPort())});
+    gateway_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{GatewayBinary(), "--port=0", "--handshake-timeout=60s",
+                                 "--llm-service=127.0.0.1:" + std::to_string(UnusedPort())});
     port_ = WaitForListeningPort(*gateway_, 10s);
     ASSERT_GT(port_, 0);
   }
@@ -177,9 +178,8 @@ TEST_F(HttpMethodsE2e, HeadAnswersWithTheGetsStatusAndHeadersAndNoBody) {
 
 TEST_F(HttpMethodsE2e, OtherMethodsOnKnownPathsAre405WithAllow) {
   const std::vector<std::pair<std::string, std::string>> read_only = {
-      {"PUT", "/"},          {"DELETE", "/healthz"}, {"POST", "/readyz"},
-      {"PATCH", "/app.js"},  {"OPTIONS", "/"},       {"DELETE", "/ws"},
-      {"POST", "/healthz?x"}};
+      {"PUT", "/"},     {"DELETE", "/healthz"}, {"POST", "/readyz"},   {"PATCH", "/app.js"},
+      {"OPTIONS", "/"}, {"DELETE", "/ws"},      {"POST", "/healthz?x"}};
   for (const auto& [method, path] : read_only) {
     RawResponse response = Exchange(method, path);
     EXPECT_EQ(response.status, 405) << method << " " << path;
