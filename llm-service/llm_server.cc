@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "llm-service/bind_probe.h"
 #include "llm-service/server_credentials.h"
 
 namespace streamgate::llm {
@@ -68,17 +69,31 @@ absl::StatusOr<std::unique_ptr<LlmServer>> LlmServer::Start(const LlmServiceConf
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat(config.bind, ":", config.port), server->credentials_,
                            &server->port_);
+  // gRPC sets SO_REUSEPORT by default: a second llm-service on a held port would start, say
+  // "listening" and silently take part of the traffic. Refuse, as the gateway does.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   // Enforced by gRPC once the whole message is in (see docs/grpc-security.md): a bound on
   // what one call may hold, not on what reaches the socket.
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_request_bytes));
   builder.RegisterService(&server->service_);
+  builder.RegisterCallbackGenericService(&server->unregistered_methods_);
   if (!config.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     server->server_.reset();
+    // The gateway's words when the port is the cause; gRPC's log line above says more.
+    std::string why = ProbeBindError(config.bind, config.port);
+    if (!why.empty()) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot bind ", config.bind, ":", config.port, ": ", why));
+    }
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.bind, ":", config.port));
   }
-  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  // Probes may ask for the server ("") or name the service; both follow the same state, and
+  // Shutdown's SetServingStatus(false) turns every registered name NOT_SERVING.
+  grpc::HealthCheckServiceInterface* health = server->server_->GetHealthCheckService();
+  health->SetServingStatus(true);
+  health->SetServingStatus(v1::LlmService::service_full_name(), true);
   return server;
 }
 

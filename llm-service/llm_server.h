@@ -1,5 +1,6 @@
 #pragma once
 
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -50,6 +51,10 @@ class LlmServer {
 
   const std::string auth_tokens_file_;
   LlmStreamService service_;
+  // LlmStreamService and ServiceInfoService each mark the other's method generic, and gRPC
+  // builds no server with generic methods unless a generic service is registered: this one
+  // answers any unregistered method UNIMPLEMENTED, as gRPC would without it.
+  grpc::CallbackGenericService unregistered_methods_;
   std::shared_ptr<CallAuthenticator> authenticator_;  // null without --auth-tokens-file
   std::shared_ptr<ServerCertificates> certificates_;  // null without --tls-cert
   // Declared before server_ so that it outlives it: TLS handshakes call into it.

@@ -2,18 +2,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
-#include "common/log_value.h"
 #include "llm-service/reply_stream_reactor.h"
+#include "llm-service/request_decoder.h"
 
 namespace streamgate::llm {
 namespace {
 
-bool IsValidId(const std::string& id) {
-  return id.empty() || common::IsPrintableToken(id, kMaxIdBytes);
-}
-
 // The id as the log may show it: an id that failed validation never reaches a log line.
-std::string LoggedId(const std::string& id) { return IsValidId(id) ? id : "-"; }
+std::string LoggedId(const std::string& id) { return IsLoggableId(id) ? id : "-"; }
 
 // gRPC reports "no deadline" as the largest time_point; providers get InfiniteFuture.
 absl::Time CallDeadline(const grpc::CallbackServerContext& context) {
@@ -24,40 +20,21 @@ absl::Time CallDeadline(const grpc::CallbackServerContext& context) {
 
 }  // namespace
 
-absl::Status ValidateRequest(const v1::StreamChatRequest& request) {
-  for (const auto& [name, id] : {std::pair{"session_id", &request.session_id()},
-                                 std::pair{"request_id", &request.request_id()}}) {
-    if (!IsValidId(*id)) {
-      return absl::InvalidArgumentError(absl::StrCat(name, " must be at most ", kMaxIdBytes,
-                                                     " bytes of printable ASCII without spaces"));
-    }
-  }
-  if (request.messages().empty()) {
-    return absl::InvalidArgumentError("messages must not be empty");
-  }
-  for (int i = 0; i < request.messages_size(); ++i) {
-    auto role = request.messages(i).role();
-    if (role != v1::ROLE_USER && role != v1::ROLE_ASSISTANT) {
-      return absl::InvalidArgumentError(absl::StrCat("messages[", i, "] has no valid role"));
-    }
-  }
-  if (request.messages().rbegin()->role() != v1::ROLE_USER) {
-    return absl::InvalidArgumentError("the last message must come from the user");
-  }
-  return absl::OkStatus();
-}
-
 LlmStreamService::LlmStreamService(Provider* provider, size_t max_queued_bytes_per_call,
                                    int64_t max_concurrent_calls)
     : provider_(provider),
       max_queued_bytes_per_call_(max_queued_bytes_per_call),
       max_concurrent_calls_(max_concurrent_calls) {}
 
-grpc::ServerWriteReactor<v1::StreamChatResponse>* LlmStreamService::StreamChat(
-    grpc::CallbackServerContext* context, const v1::StreamChatRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* LlmStreamService::StreamChat(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* bytes) {
   auto channel = std::make_shared<ChunkChannel>(max_queued_bytes_per_call_);
-  std::string session_id = LoggedId(request->session_id());
-  std::string request_id = LoggedId(request->request_id());
+  // Lives only for this reaction: providers copy what they keep before Start returns.
+  v1::StreamChatRequest request;
+  absl::Status valid = DecodeRequest(*bytes, &request);
+  if (valid.ok()) valid = ValidateRequest(request);
+  std::string session_id = LoggedId(request.session_id());
+  std::string request_id = LoggedId(request.request_id());
   auto log = common::Logger("llm");
   const bool admitted = calls_.TryBegin(max_concurrent_calls_);
   auto* reactor =
@@ -75,11 +52,10 @@ grpc::ServerWriteReactor<v1::StreamChatResponse>* LlmStreamService::StreamChat(
     reactor->Begin();
     return reactor;
   }
-  absl::Status valid = ValidateRequest(*request);
   if (valid.ok()) {
     log->info("call start session={} request={} provider={} messages={}", session_id, request_id,
-              provider_->name(), request->messages_size());
-    provider_->Start(*request, channel, CallDeadline(*context));
+              provider_->name(), request.messages_size());
+    provider_->Start(request, channel, CallDeadline(*context));
   } else {
     log->warn("call rejected session={} request={} reason=\"{}\"", session_id, request_id,
               valid.message());

@@ -1,5 +1,7 @@
 #include "llm-service/reply_stream_reactor.h"
 
+#include <grpcpp/impl/codegen/proto_utils.h>
+
 #include "common/log.h"
 #include "common/status_util.h"
 #include "llm-service/call_tracker.h"
@@ -25,8 +27,21 @@ void ReplyStreamReactor::OnCancel() {
 }
 
 void ReplyStreamReactor::WriteMessage(const StreamChatResponse* message) {
+  // The previous write is done (one in flight), and the serialiser wants an empty buffer.
+  out_.Clear();
+  bool own_buffer = false;
+  grpc::Status serialized =
+      grpc::SerializationTraits<StreamChatResponse>::Serialize(*message, &out_, &own_buffer);
+  if (!serialized.ok()) {
+    // Only a message over 2 GiB fails, which the channel's bound rules out; end the call as
+    // a failed write would.
+    common::Logger("llm")->error("reply not serialisable session={} request={}", session_id_,
+                                 request_id_);
+    channel_->OnWriteDone(false);
+    return;
+  }
   ++writes_;
-  StartWrite(message);
+  StartWrite(&out_);
 }
 
 void ReplyStreamReactor::FinishStream(const absl::Status& status) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/server_callback.h>
 
 #include <chrono>
@@ -16,9 +17,10 @@ class CallTracker;
 // one write in flight. Created with `new` by LlmStreamService; deletes itself in OnDone.
 // `tracker`, when not null, counted this call already (CallTracker::TryBegin) and is told in
 // OnDone that it ended; a call refused before it started passes null.
+// StreamChat is a raw method (see LlmStreamService), so each message is serialised here.
 // Its methods are gRPC reactions (any gRPC thread) or channel callbacks (a provider
 // thread); the channel serialises them. It never hands `this` to a provider.
-class ReplyStreamReactor : public grpc::ServerWriteReactor<StreamChatResponse>,
+class ReplyStreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
                            private ChunkChannel::Consumer {
  public:
   ReplyStreamReactor(std::shared_ptr<ChunkChannel> channel, std::string session_id,
@@ -42,6 +44,7 @@ class ReplyStreamReactor : public grpc::ServerWriteReactor<StreamChatResponse>,
   const std::chrono::steady_clock::time_point started_at_;
   // Written by WriteMessage/FinishStream, read in OnDone; the channel orders them all.
   int writes_ = 0;
+  grpc::ByteBuffer out_;  // the one write in flight
   absl::Status final_status_;
   bool cancelled_ = false;
 };

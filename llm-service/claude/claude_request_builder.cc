@@ -13,17 +13,6 @@ namespace {
 // Keeps the members in the documented order, which makes logged bodies easier to read.
 using ordered_json = nlohmann::ordered_json;
 
-bool IsAsciiWhitespace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-bool IsBlank(std::string_view text) {
-  for (char c : text) {
-    if (!IsAsciiWhitespace(c)) return false;
-  }
-  return true;
-}
-
 // Visible ASCII only: no spaces, no control characters, nothing that could end a header.
 bool IsHeaderToken(std::string_view text) {
   if (text.empty()) return false;
@@ -64,41 +53,8 @@ absl::StatusOr<ClaudeRequestBuilder> ClaudeRequestBuilder::Create(ClaudeRequestO
 ClaudeRequestBuilder::ClaudeRequestBuilder(ClaudeRequestOptions options)
     : options_(std::move(options)) {}
 
-absl::Status ClaudeRequestBuilder::Validate(const v1::StreamChatRequest& request) {
-  if (request.messages_size() == 0) {
-    return absl::InvalidArgumentError("messages must not be empty");
-  }
-  for (int i = 0; i < request.messages_size(); ++i) {
-    const v1::ChatMessage& message = request.messages(i);
-    const v1::Role expected = i % 2 == 0 ? v1::ROLE_USER : v1::ROLE_ASSISTANT;
-    if (message.role() != expected) {
-      return absl::InvalidArgumentError(absl::StrCat("messages[", i, "].role must be ",
-                                                     v1::Role_Name(expected),
-                                                     ": roles alternate, starting with ROLE_USER"));
-    }
-    if (IsBlank(message.content())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("messages[", i, "].content must not be empty or blank"));
-    }
-  }
-  if (request.messages(request.messages_size() - 1).role() != v1::ROLE_USER) {
-    return absl::InvalidArgumentError("the last message must be ROLE_USER");
-  }
-  if (request.has_max_tokens() && request.max_tokens() == 0) {
-    return absl::InvalidArgumentError("max_tokens must be positive when set");
-  }
-  // Written so that NaN fails too.
-  if (request.has_temperature() &&
-      !(request.temperature() >= 0.0f && request.temperature() <= 1.0f)) {
-    return absl::InvalidArgumentError("temperature must be within [0, 1]");
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::string> ClaudeRequestBuilder::BuildBody(
     const v1::StreamChatRequest& request) const {
-  if (absl::Status status = Validate(request); !status.ok()) return status;
-
   ordered_json body = ordered_json::object();
   body["model"] =
       request.has_model() && !request.model().empty() ? request.model() : options_.default_model;

@@ -21,8 +21,8 @@ struct ClaudeRequestOptions {
 };
 
 // Builds the POST /v1/messages request for one StreamChat call: the JSON body and the
-// header lines. Rejects, before any network call, what the API would reject anyway
-// (INVALID_ARGUMENT, with a message naming the offending field, never its content).
+// header lines. The request was already validated (ValidateRequest in llm-service, the same
+// rules for every provider), so the body is built as it comes.
 //
 // Created once by the Claude provider at startup and shared by every call; immutable, so
 // any thread may use it. It never holds the API key: the key is passed to BuildHeaders,
@@ -33,14 +33,10 @@ class ClaudeRequestBuilder {
   // version that is not a plain header token).
   static absl::StatusOr<ClaudeRequestBuilder> Create(ClaudeRequestOptions options);
 
-  // The request rules: at least one message; roles alternate user, assistant, user, ...
-  // (so the first and the last are user); no message content that is empty or only ASCII
-  // whitespace; max_tokens, when set, positive; temperature, when set, within [0, 1].
-  static absl::Status Validate(const v1::StreamChatRequest& request);
-
   // The body: {"model", "max_tokens", "system"?, "messages": [{"role","content"}],
-  // "temperature"?, "stream": true}. Validates first. `system` is sent only when non-empty
-  // and `temperature` only when the request sets it.
+  // "temperature"?, "stream": true}, for a request ValidateRequest accepted. `system` is sent
+  // only when non-empty and `temperature` only when the request sets it. Does not fail
+  // today; the Status leaves room for a body the API cannot take.
   absl::StatusOr<std::string> BuildBody(const v1::StreamChatRequest& request) const;
 
   // "x-api-key: <key>", "anthropic-version: <version>", "content-type: application/json",

@@ -173,6 +173,33 @@ TEST_F(LlmServerTest, RequestsAboveMaxRequestBytesGetResourceExhausted) {
   EXPECT_EQ(server_->calls().total_started(), 1);
 }
 
+TEST_F(LlmServerTest, HealthAnswersForTheServerAndForLlmServiceByName) {
+  StartServer();
+  auto channel = TestChannel(server_->port());
+  for (const std::string name : {"", "streamgate.llm.v1.LlmService"}) {
+    std::string serving;
+    grpc::Status status = testing::HealthCheckService(channel, name, &serving);
+    ASSERT_TRUE(status.ok()) << "'" << name << "': " << status.error_message();
+    EXPECT_EQ(serving, "SERVING") << name;
+  }
+  std::string serving;
+  EXPECT_EQ(testing::HealthCheckService(channel, "no.such.Service", &serving).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(LlmServerTest, APortAnotherServerHoldsIsRefusedNotShared) {
+  StartServer();
+  LlmServiceConfig second = config_;
+  second.port = server_->port();
+  auto refused = LlmServer::Start(second, provider_.get());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(refused.status().message(),
+            absl::StrCat("cannot bind 127.0.0.1:", server_->port(), ": Address already in use"));
+  // The first server still answers every call.
+  EXPECT_TRUE(ChatOnce(TestChannel(server_->port()), OneMessage("still mine")).status.ok());
+}
+
 TEST_F(LlmServerTest, TlsServesTrustingClientsOnly) {
   auto pki = MakePki();
   ASSERT_NE(pki, nullptr);

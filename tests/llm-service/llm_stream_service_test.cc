@@ -1,5 +1,7 @@
 #include "llm-service/llm_stream_service.h"
 
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <limits>
@@ -23,10 +25,13 @@ class LlmStreamServiceTest : public ::testing::Test {
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(service_.get());
+    // GetServiceInfo is marked generic (ServiceInfoService's); gRPC needs a generic service.
+    builder.RegisterCallbackGenericService(&unregistered_methods_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(port, 0);
-    stub_ = v1::LlmService::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                                        grpc::InsecureChannelCredentials()));
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = v1::LlmService::NewStub(channel_);
   }
 
   void TearDown() override {
@@ -48,7 +53,9 @@ class LlmStreamServiceTest : public ::testing::Test {
 
   std::unique_ptr<MockProvider> provider_;
   std::unique_ptr<LlmStreamService> service_;
+  grpc::CallbackGenericService unregistered_methods_;
   std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::LlmService::Stub> stub_;
 };
 
@@ -112,6 +119,105 @@ TEST_F(LlmStreamServiceTest, RejectsMalformedRequestsWithInvalidArgument) {
     EXPECT_FALSE(reader->Read(&message));
     EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   }
+}
+
+// What a tool tested against the mock sees is what Claude would answer: each rule of
+// ValidateRequest ends the call before the provider, with a message naming the field.
+TEST_F(LlmStreamServiceTest, TheMockRefusesWhatClaudeRefusesWithTheFieldNamed) {
+  Start({.chunk_delay = absl::ZeroDuration()});
+  auto hot = Request({{v1::ROLE_USER, "hi"}});
+  hot.set_temperature(5);
+  auto no_tokens = Request({{v1::ROLE_USER, "hi"}});
+  no_tokens.set_max_tokens(0);
+  const std::vector<std::pair<v1::StreamChatRequest, std::string>> cases = {
+      {Request({{v1::ROLE_USER, "a"}, {v1::ROLE_USER, "b"}}),
+       "messages[1].role: roles must alternate ROLE_USER/ROLE_ASSISTANT"},
+      {hot, "temperature: must be within [0, 1]"},
+      {Request({{v1::ROLE_USER, "  \n"}}),
+       "messages[0].content: must not be empty or only whitespace"},
+      {Request({{v1::ROLE_USER, ""}}), "messages[0].content: must not be empty or only whitespace"},
+      {no_tokens, "max_tokens: must be at least 1 when set"},
+  };
+  for (const auto& [request, expected] : cases) {
+    grpc::ClientContext context;
+    auto reader = stub_->StreamChat(&context, request);
+    v1::StreamChatResponse message;
+    EXPECT_FALSE(reader->Read(&message)) << expected;
+    grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << expected;
+    EXPECT_EQ(status.error_message(), expected);
+  }
+  EXPECT_EQ(service_->calls().total_started(), static_cast<int64_t>(cases.size()));
+}
+
+// Hand-made wire bytes (the C++ setters would not write invalid UTF-8 in a proto3 string
+// without complaint): field `number` as a length-delimited record.
+std::string Field(int number, const std::string& payload) {
+  std::string out(1, static_cast<char>((number << 3) | 2));
+  out += static_cast<char>(payload.size());  // every payload here is < 128 bytes
+  return out + payload;
+}
+std::string UserMessage(const std::string& content) {
+  return Field(3, std::string("\x08\x01", 2) + Field(2, content));  // role = 1, content
+}
+
+// One StreamChat call with `bytes` as the request, read to the end through the generic stub.
+grpc::Status RawStreamChat(const std::shared_ptr<grpc::Channel>& channel, const std::string& bytes,
+                           int* responses) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue queue;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto call = stub.PrepareCall(&context, "/streamgate.llm.v1.LlmService/StreamChat", &queue);
+  void* tag = nullptr;
+  bool ok = false;
+  call->StartCall(reinterpret_cast<void*>(1));
+  queue.Next(&tag, &ok);
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  call->Write(request, reinterpret_cast<void*>(2));
+  queue.Next(&tag, &ok);
+  call->WritesDone(reinterpret_cast<void*>(3));
+  queue.Next(&tag, &ok);
+  *responses = 0;
+  for (;;) {
+    grpc::ByteBuffer response;
+    call->Read(&response, reinterpret_cast<void*>(4));
+    if (!queue.Next(&tag, &ok) || !ok) break;
+    ++*responses;
+  }
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  queue.Next(&tag, &ok);
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
+TEST_F(LlmStreamServiceTest, InvalidUtf8IsInvalidArgumentNamingTheFieldNotUnimplemented) {
+  Start({.chunk_delay = absl::ZeroDuration()});
+  struct Case {
+    std::string bytes;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {UserMessage("ok") + UserMessage("\xff\xfe"), "messages[1].content: not valid UTF-8"},
+      {Field(2, "r\xc3") + UserMessage("hi"), "request_id: not valid UTF-8"},
+      {UserMessage("hi") + Field(4, "\xed\xa0\x80"), "system: not valid UTF-8"},
+      {std::string("\xff\xff\xff"), "request: not a valid serialized StreamChatRequest"},
+  };
+  for (const Case& c : cases) {
+    int responses = -1;
+    grpc::Status status = RawStreamChat(channel_, c.bytes, &responses);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.message;
+    EXPECT_EQ(status.error_message(), c.message);
+    EXPECT_EQ(responses, 0);
+  }
+  // The same hand-made encoding with valid text is an ordinary reply.
+  int responses = 0;
+  EXPECT_TRUE(RawStreamChat(channel_, UserMessage("caf\xc3\xa9"), &responses).ok());
+  EXPECT_GE(responses, 3);  // started, a delta, completed
 }
 
 TEST(ValidateRequest, IdsAreShortPrintableAsciiWithoutSpaces) {

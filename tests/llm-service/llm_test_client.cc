@@ -73,10 +73,17 @@ ChatOutcome ChatOnce(const std::shared_ptr<grpc::Channel>& channel,
 
 grpc::Status HealthCheck(const std::shared_ptr<grpc::Channel>& channel, std::string* serving,
                          std::chrono::milliseconds deadline) {
+  return HealthCheckService(channel, "", serving, deadline);
+}
+
+grpc::Status HealthCheckService(const std::shared_ptr<grpc::Channel>& channel,
+                                const std::string& service, std::string* serving,
+                                std::chrono::milliseconds deadline) {
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(After(deadline));
   grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
   grpc::health::v1::HealthCheckResponse response;
   grpc::Status status = stub->Check(&context, request, &response);
   if (status.ok()) {

@@ -61,6 +61,10 @@ llm::v1::StreamChatRequest OneMessage(const std::string& content,
 // status name ("SERVING") when the call succeeds.
 grpc::Status HealthCheck(const std::shared_ptr<grpc::Channel>& channel, std::string* serving,
                          std::chrono::milliseconds deadline = 5s);
+// The same for one named service ("streamgate.llm.v1.LlmService").
+grpc::Status HealthCheckService(const std::shared_ptr<grpc::Channel>& channel,
+                                const std::string& service, std::string* serving,
+                                std::chrono::milliseconds deadline = 5s);
 
 // Asks server reflection to list the services (one ServerReflectionInfo exchange, sent as raw
 // bytes: Debian ships no reflection proto). *services_bytes is the raw response, which names
