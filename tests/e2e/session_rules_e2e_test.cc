@@ -245,7 +245,9 @@ TEST(SessionRulesE2e, SlowReaderKeepsGatewayMemoryBoundedAndLosesNothing) {
   StreamgatePair pair(PairArgs(
       {"--mock-chunk-delay-ms=0", "--mock-extra-words=" + std::to_string(kWords),
        "--log-level=debug"},
-      {"--max-outbound-bytes=65536", "--log-level=debug", "--idle-timeout=60s"}));
+      // --max-outbound-bytes may not be below --max-message-bytes (256 KiB by default).
+      {"--max-outbound-bytes=65536", "--max-message-bytes=65536", "--log-level=debug",
+       "--idle-timeout=60s"}));
   ASSERT_TRUE(pair.ok());
   WsTestClient client;
   std::string id = Open(client, pair.gateway_port());
