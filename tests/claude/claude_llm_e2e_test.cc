@@ -118,7 +118,32 @@ TEST_F(ClaudeLlmE2e, RolesThatDoNotAlternateAreRejectedBeforeAnyNetworkCall) {
   AddMessage(&request, ROLE_USER, "second user message in a row");
   ChatResult result = Chat(llm_->target(), request);
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(result.status.error_message(),
+            "messages[1].role: roles must alternate ROLE_USER/ROLE_ASSISTANT");
   EXPECT_FALSE(result.started.has_value());
+  EXPECT_TRUE(fake_->MessagesRequests().empty());
+}
+
+// The mock's own test (LlmStreamServiceTest.TheMockRefusesWhatClaudeRefuses...) expects these
+// same words: one validator runs before either provider.
+TEST_F(ClaudeLlmE2e, TheSharedValidatorRefusesBeforeClaudeWithTheMocksWords) {
+  Start();
+  auto hot = UserRequest("hi", "rules-1");
+  hot.set_temperature(5);
+  auto blank = UserRequest(" \n", "rules-2");
+  auto no_tokens = UserRequest("hi", "rules-3");
+  no_tokens.set_max_tokens(0);
+  const std::vector<std::pair<llm::v1::StreamChatRequest, std::string>> cases = {
+      {hot, "temperature: must be within [0, 1]"},
+      {blank, "messages[0].content: must not be empty or only whitespace"},
+      {no_tokens, "max_tokens: must be at least 1 when set"},
+  };
+  for (const auto& [request, expected] : cases) {
+    ChatResult result = Chat(llm_->target(), request);
+    EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << expected;
+    EXPECT_EQ(result.status.error_message(), expected);
+    EXPECT_FALSE(result.started.has_value());
+  }
   EXPECT_TRUE(fake_->MessagesRequests().empty());
 }
 
