@@ -28,7 +28,7 @@ std::vector<std::string> SplitLines(const std::string& text, bool ended) {
 
 }  // namespace
 
-CliProcess::CliProcess(std::vector<std::string> argv, std::vector<std::string> env) {
+CliProcess::CliProcess(std::vector<std::string> argv, std::vector<std::string> env, Input input) {
   // Writing to the stdin of a child that already exited must fail, not kill the test.
   signal(SIGPIPE, SIG_IGN);
   int in[2], out[2], err[2];
@@ -51,6 +51,7 @@ CliProcess::CliProcess(std::vector<std::string> argv, std::vector<std::string> e
   close(out[1]);
   close(err[1]);
   stdin_fd_ = in[1];
+  if (input == Input::kNone) CloseStdin();
   reader_ = std::thread([this, o = out[0], e = err[0]] { ReadOutput(o, e); });
 }
 

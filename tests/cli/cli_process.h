@@ -21,9 +21,13 @@ namespace streamgate::testing {
 class CliProcess {
  public:
   enum class Stream { kStdout, kStderr };
+  // kPipe: stdin is a pipe the test writes to and closes. kNone: a pipe closed at once, as
+  // `</dev/null` would be (a one-shot question reads piped text until end of input).
+  enum class Input { kPipe, kNone };
 
   // Starts `argv[0]` with `argv` and the current environment plus `env` ("NAME=value").
-  explicit CliProcess(std::vector<std::string> argv, std::vector<std::string> env = {});
+  explicit CliProcess(std::vector<std::string> argv, std::vector<std::string> env = {},
+                      Input input = Input::kPipe);
   ~CliProcess();
   CliProcess(const CliProcess&) = delete;
   CliProcess& operator=(const CliProcess&) = delete;

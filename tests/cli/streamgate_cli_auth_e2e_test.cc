@@ -63,11 +63,12 @@ class CliAuthE2e : public ::testing::Test {
 TEST_F(CliAuthE2e, AKeyFromKeysAddWorksThroughTheEnvironmentAndAFile) {
   Start({});
   CliProcess from_env({Cli(), "--url", Url("ws"), "who am i"},
-                      {"STREAMGATE_TOKEN=" + alice_.secret});
+                      {"STREAMGATE_TOKEN=" + alice_.secret}, CliProcess::Input::kNone);
   ASSERT_EQ(from_env.WaitForExit(kExitTimeout), 0) << from_env.Diagnostics();
   EXPECT_EQ(from_env.Output(kOut), "Echo: who am i\n");
   std::string token_file = dir_.Write("token", alice_.secret + "\n");
-  CliProcess from_file({Cli(), "--url", Url("ws"), "--token-file", token_file, "again"});
+  CliProcess from_file({Cli(), "--url", Url("ws"), "--token-file", token_file, "again"}, {},
+                       CliProcess::Input::kNone);
   ASSERT_EQ(from_file.WaitForExit(kExitTimeout), 0) << from_file.Diagnostics();
   EXPECT_EQ(from_file.Output(kOut), "Echo: again\n");
   EXPECT_TRUE(pair_->gateway().WaitForLine(std::regex("session open .*identity=alice"), 5s));
@@ -75,12 +76,13 @@ TEST_F(CliAuthE2e, AKeyFromKeysAddWorksThroughTheEnvironmentAndAFile) {
 
 TEST_F(CliAuthE2e, WithoutTheRightKeyItExits3AndSaysWhyWithoutTheSecret) {
   Start({});
-  CliProcess none({Cli(), "--url", Url("ws"), "hi"});
+  CliProcess none({Cli(), "--url", Url("ws"), "hi"}, {}, CliProcess::Input::kNone);
   EXPECT_EQ(none.WaitForExit(kExitTimeout), 3);
   EXPECT_TRUE(std::regex_search(none.Output(kErr), std::regex("HTTP 401.*STREAMGATE_TOKEN")))
       << none.Diagnostics();
   std::string wrong = alice_.secret.substr(0, alice_.secret.size() - 3) + "xyz";
-  CliProcess bad({Cli(), "--url", Url("ws"), "hi"}, {"STREAMGATE_TOKEN=" + wrong});
+  CliProcess bad({Cli(), "--url", Url("ws"), "hi"}, {"STREAMGATE_TOKEN=" + wrong},
+                 CliProcess::Input::kNone);
   EXPECT_EQ(bad.WaitForExit(kExitTimeout), 3);
   EXPECT_NE(bad.Output(kErr).find("not accepted"), std::string::npos) << bad.Diagnostics();
   EXPECT_EQ(bad.Output(kErr).find(wrong), std::string::npos);
@@ -92,11 +94,12 @@ TEST_F(CliAuthE2e, WssAndHttpsTrustTheGivenCa) {
   ASSERT_NE(pki, nullptr) << error;
   Start({"--tls-cert=" + pki->server_pem(), "--tls-key=" + pki->server_key()});
   CliProcess secure({Cli(), "--url", Url("wss"), "--tls-ca", pki->ca_pem(), "over tls"},
-                    {"STREAMGATE_TOKEN=" + alice_.secret});
+                    {"STREAMGATE_TOKEN=" + alice_.secret}, CliProcess::Input::kNone);
   ASSERT_EQ(secure.WaitForExit(kExitTimeout), 0) << secure.Diagnostics();
   EXPECT_EQ(secure.Output(kOut), "Echo: over tls\n");
   // The system's CAs do not know the test CA: refused, exit 3.
-  CliProcess untrusting({Cli(), "--url", Url("wss"), "hi"}, {"STREAMGATE_TOKEN=" + alice_.secret});
+  CliProcess untrusting({Cli(), "--url", Url("wss"), "hi"}, {"STREAMGATE_TOKEN=" + alice_.secret},
+                        CliProcess::Input::kNone);
   EXPECT_EQ(untrusting.WaitForExit(kExitTimeout), 3) << untrusting.Diagnostics();
   EXPECT_NE(untrusting.Output(kErr).find("TLS handshake"), std::string::npos)
       << untrusting.Diagnostics();

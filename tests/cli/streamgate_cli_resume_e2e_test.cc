@@ -129,7 +129,8 @@ TEST(StreamgateCliResumeE2e, JsonSurvivesTwoCutsWithEachFrameOnceAndNoToken) {
   StreamgatePair pair(SlowReplies());
   ASSERT_TRUE(pair.ok());
   TcpProxy proxy(pair.gateway_port());
-  CliProcess cli({Cli(), "--json", "--url", WsUrl(proxy.port()), "cut me twice"});
+  CliProcess cli({Cli(), "--json", "--url", WsUrl(proxy.port()), "cut me twice"}, {},
+                 CliProcess::Input::kNone);
   // Each cut after some text on that connection, so that both are mid-reply.
   ASSERT_TRUE(cli.WaitForOutput(kOut, std::regex("stream_chunk"), 10s)) << cli.Diagnostics();
   proxy.SeverAll();
@@ -230,7 +231,8 @@ TEST(StreamgateCliResumeE2e, WithoutReconnectingALostConnectionExitsThree) {
   StreamgatePair pair(SlowReplies());
   ASSERT_TRUE(pair.ok());
   TcpProxy proxy(pair.gateway_port());
-  CliProcess cli({Cli(), "--reconnect-timeout=0", "--url", WsUrl(proxy.port()), "short-lived"});
+  CliProcess cli({Cli(), "--reconnect-timeout=0", "--url", WsUrl(proxy.port()), "short-lived"}, {},
+                 CliProcess::Input::kNone);
   ASSERT_TRUE(cli.WaitForOutput(kOut, std::regex("Echo: short-lived"), 10s)) << cli.Diagnostics();
   proxy.SeverAll();
   ASSERT_EQ(cli.WaitForExit(kExitTimeout), 3) << cli.Diagnostics();
@@ -270,7 +272,8 @@ TEST(StreamgateCliConversationE2e, ThreadsOfOneSessionKeepTheirOwnHistories) {
 TEST(StreamgateCliConversationE2e, OneShotAsksInTheNamedThread) {
   StreamgatePair pair;
   ASSERT_TRUE(pair.ok());
-  CliProcess cli({Cli(), "--conversation=notes_2", "--url", WsUrl(pair.gateway_port()), "hi"});
+  CliProcess cli({Cli(), "--conversation=notes_2", "--url", WsUrl(pair.gateway_port()), "hi"}, {},
+                 CliProcess::Input::kNone);
   ASSERT_EQ(cli.WaitForExit(kExitTimeout), 0) << cli.Diagnostics();
   EXPECT_EQ(cli.Output(kOut), "Echo: hi\n");
   EXPECT_TRUE(pair.gateway().WaitForLine(std::regex("reply start .*conversation=notes_2 "), 5s))
@@ -280,7 +283,8 @@ TEST(StreamgateCliConversationE2e, OneShotAsksInTheNamedThread) {
 TEST(StreamgateCliConversationE2e, ABadThreadIdIsAClearErrorNeverSent) {
   for (const std::string& id :
        {std::string("two words"), std::string("x/y"), std::string(65, 'a'), std::string("")}) {
-    CliProcess cli({Cli(), "--conversation", id, "--url", WsUrl(UnusedPort()), "hi"});
+    CliProcess cli({Cli(), "--conversation", id, "--url", WsUrl(UnusedPort()), "hi"}, {},
+                   CliProcess::Input::kNone);
     EXPECT_EQ(cli.WaitForExit(kExitTimeout), 2) << id << "\n" << cli.Diagnostics();
     EXPECT_TRUE(cli.WaitForOutput(
         kErr, std::regex("streamgate-cli: --conversation: a conversation id is 1-64 characters"),
@@ -288,7 +292,8 @@ TEST(StreamgateCliConversationE2e, ABadThreadIdIsAClearErrorNeverSent) {
         << id << "\n"
         << cli.Diagnostics();
   }
-  CliProcess grpc({Cli(), "--conversation", "ok", "--grpc", "127.0.0.1:1", "hi"});
+  CliProcess grpc({Cli(), "--conversation", "ok", "--grpc", "127.0.0.1:1", "hi"}, {},
+                  CliProcess::Input::kNone);
   EXPECT_EQ(grpc.WaitForExit(kExitTimeout), 2) << grpc.Diagnostics();
 
   // Interactively a bad one is refused and the session goes on in its thread.

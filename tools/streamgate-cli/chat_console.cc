@@ -7,6 +7,8 @@
 #include <string_view>
 
 #include "tools/streamgate-cli/cli_config.h"
+#include "tools/streamgate-cli/stdin_line_reader.h"
+#include "tools/streamgate-cli/terminal_line_editor.h"
 #include "tools/streamgate-cli/ws_protocol.h"
 
 namespace streamgate::cli {
@@ -16,7 +18,13 @@ bool IsBlank(const std::string& text) {
   return text.find_first_not_of(" \t\r\n\f\v") == std::string::npos;
 }
 
-void Note(const std::string& text) { std::fprintf(stderr, "streamgate-cli: %s\n", text.c_str()); }
+// Notes quote the server (error texts) and the person's input: filtered like a reply.
+void Note(const std::string& text) {
+  std::fprintf(stderr, "streamgate-cli: %s\n", SanitizeForTerminal(text).c_str());
+}
+
+constexpr char kPrompt[] = "> ";
+constexpr char kContinuationPrompt[] = "... ";
 
 // "/conversation" or "/conversation ID": the argument (possibly empty), or nullopt when
 // `line` is a message.
@@ -37,7 +45,9 @@ std::optional<std::string> ConversationCommand(const std::string& line) {
 
 ChatConsole::ChatConsole(boost::asio::io_context& io, Options options)
     : io_(io), options_(std::move(options)), signals_(io, SIGINT, SIGTERM) {
-  if (options_.question.empty()) reader_ = std::make_unique<StdinLineReader>(io);
+  if (!options_.question.empty()) return;
+  if (options_.prompt) reader_ = TerminalLineEditor::Open(io);
+  if (reader_ == nullptr) reader_ = std::make_unique<StdinLineReader>(io);
 }
 
 void ChatConsole::Start(ChatBackend* backend) {
@@ -81,29 +91,52 @@ void ChatConsole::OnReady(const std::string& description) {
   if (!options_.question.empty()) return Ask(options_.question);
   if (options_.prompt) {
     Note("connected to " + description +
-         ". Enter sends; Ctrl-C stops a reply; Ctrl-D or Ctrl-C at the prompt exits.");
+         ". Enter sends (a line ending in \\ continues; /multi ... /end for a block; a paste "
+         "is one message); Ctrl-C stops a reply; Ctrl-D or Ctrl-C at the prompt exits.");
   }
   ReadNextLine();
 }
 
 void ChatConsole::ReadNextLine() {
   state_ = State::kIdle;
-  if (options_.prompt) {
-    std::fputs("> ", stderr);
-    std::fflush(stderr);
-  }
-  reader_->ReadLine([this](std::optional<std::string> line) { OnLine(std::move(line)); });
+  if (input_ended_) return Finish(reply_failed_ ? kExitReplyFailed : kExitOk, /*graceful=*/true);
+  std::string prompt;
+  if (options_.prompt) prompt = assembler_.continuing() ? kContinuationPrompt : kPrompt;
+  reader_->Read(prompt, [this](InputPiece piece) { OnInput(std::move(piece)); });
 }
 
-void ChatConsole::OnLine(std::optional<std::string> line) {
+void ChatConsole::OnInput(InputPiece piece) {
   if (state_ != State::kIdle) return;
-  if (!line.has_value()) {
-    if (options_.prompt) std::fputc('\n', stderr);
-    return Finish(reply_failed_ ? kExitReplyFailed : kExitOk, /*graceful=*/true);
+  switch (piece.kind) {
+    case InputPiece::Kind::kEnd: {
+      if (options_.prompt) std::fputc('\n', stderr);
+      input_ended_ = true;
+      // What was still being written (a "\" line, an open /multi block) is sent.
+      if (auto message = assembler_.Finish()) return OnMessage(*message);
+      return ReadNextLine();
+    }
+    case InputPiece::Kind::kLine:
+      if (auto message = assembler_.AddLine(piece.typed)) return OnMessage(*message);
+      return ReadNextLine();
+    case InputPiece::Kind::kPaste: {
+      assembler_.AddPaste(piece.typed, piece.pasted);
+      // The editor showed the line up to the paste; show the pasted text (inert) too.
+      std::string shown = SanitizeForTerminal(piece.pasted);
+      if (!shown.empty() && shown.back() != '\n') shown.push_back('\n');
+      std::fputs(shown.c_str(), stderr);
+      return ReadNextLine();
+    }
   }
-  if (IsBlank(*line)) return ReadNextLine();  // the gateway would refuse it anyway
-  if (auto conversation = ConversationCommand(*line)) return SwitchConversation(*conversation);
-  Ask(*line);
+}
+
+void ChatConsole::OnMessage(const MessageAssembler::Message& message) {
+  if (IsBlank(message.text)) return ReadNextLine();  // the gateway would refuse it anyway
+  if (message.single_line) {
+    if (auto conversation = ConversationCommand(message.text)) {
+      return SwitchConversation(*conversation);
+    }
+  }
+  Ask(message.text);
 }
 
 void ChatConsole::SwitchConversation(const std::string& id) {
@@ -120,18 +153,26 @@ void ChatConsole::SwitchConversation(const std::string& id) {
 void ChatConsole::Ask(const std::string& text) {
   state_ = State::kReplying;
   line_open_ = false;
+  reply_filter_ = TerminalTextFilter();
   backend_->Ask(SanitizeUtf8(text));
 }
 
 void ChatConsole::OnRawEvent(std::string_view json_line) {
   if (!options_.json) return;
-  std::fwrite(json_line.data(), 1, json_line.size(), stdout);
+  // Valid JSON escapes C0 controls but may carry C1 ones raw; neither reaches the terminal.
+  std::string line = SanitizeForTerminal(json_line);
+  std::fwrite(line.data(), 1, line.size(), stdout);
   std::fputc('\n', stdout);
   std::fflush(stdout);
 }
 
 void ChatConsole::OnReplyText(std::string_view text) {
-  if (options_.json || text.empty()) return;
+  if (options_.json) return;
+  PrintReply(reply_filter_.Filter(text));
+}
+
+void ChatConsole::PrintReply(const std::string& text) {
+  if (text.empty()) return;
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
   line_open_ = text.back() != '\n';
@@ -145,6 +186,7 @@ void ChatConsole::EndLine() {
 }
 
 void ChatConsole::OnReplyEnd(const ReplyEnd& end) {
+  if (!options_.json) PrintReply(reply_filter_.Finish());
   EndLine();
   int code = kExitOk;
   switch (end.outcome) {
@@ -171,7 +213,7 @@ void ChatConsole::OnNotice(const std::string& text) {
   if (at_prompt) std::fputc('\n', stderr);
   Note(text);
   if (at_prompt) {
-    std::fputs("> ", stderr);
+    std::fputs(assembler_.continuing() ? kContinuationPrompt : kPrompt, stderr);
     std::fflush(stderr);
   }
 }

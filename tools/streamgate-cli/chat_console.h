@@ -7,13 +7,17 @@
 #include <string>
 
 #include "tools/streamgate-cli/chat_backend.h"
-#include "tools/streamgate-cli/stdin_line_reader.h"
+#include "tools/streamgate-cli/line_source.h"
+#include "tools/streamgate-cli/message_assembler.h"
+#include "tools/streamgate-cli/terminal_text_filter.h"
 
 namespace streamgate::cli {
 
-// The person's side of a conversation: asks the one question (one-shot) or one question per
-// line of standard input (interactive; the line "/conversation ID" switches threads
-// instead), prints replies to stdout and notes to stderr, turns
+// The person's side of a conversation: asks the one question (one-shot) or the messages
+// MessageAssembler makes of standard input (interactive: a line, a "\"-continued run of
+// lines, a /multi block or a paste; the line "/conversation ID" switches threads instead),
+// read through libedit on a terminal, prints replies to stdout (made harmless for a terminal
+// by TerminalTextFilter) and notes to stderr, turns
 // Ctrl-C into `cancel` (during a reply) or an exit (otherwise), and decides the exit code.
 // Signals arrive through an asio::signal_set, so nothing runs in a signal handler but Asio's
 // own self-pipe write. Owned by main; everything runs on the io thread.
@@ -51,11 +55,15 @@ class ChatConsole : public ChatListener {
   void WaitForSignal();
   void OnSignal(int signo);
   void ReadNextLine();
-  void OnLine(std::optional<std::string> line);
+  void OnInput(InputPiece piece);
+  // A whole message from the assembler: asked, or a command, or skipped when blank.
+  void OnMessage(const MessageAssembler::Message& message);
   void Ask(const std::string& text);
   // The line "/conversation ID": later messages go to thread ID ("/conversation" alone
   // names the current one).
   void SwitchConversation(const std::string& id);
+  // Prints filtered reply text to stdout.
+  void PrintReply(const std::string& text);
   // Ends the reply text's line on stdout, if one is open.
   void EndLine();
   void Finish(int code, bool graceful);
@@ -63,7 +71,10 @@ class ChatConsole : public ChatListener {
   boost::asio::io_context& io_;
   const Options options_;
   boost::asio::signal_set signals_;
-  std::unique_ptr<StdinLineReader> reader_;  // interactive mode only
+  std::unique_ptr<LineSource> reader_;  // interactive mode only
+  MessageAssembler assembler_;
+  bool input_ended_ = false;         // the reader reported the end of input
+  TerminalTextFilter reply_filter_;  // the reply being printed
   ChatBackend* backend_ = nullptr;
   State state_ = State::kConnecting;
   bool line_open_ = false;     // reply text printed since the last newline

@@ -74,6 +74,7 @@ void GrpcChatBackend::Ask(std::string text) {
   reply_text_.clear();
   completed_ = false;
   cancel_requested_ = false;
+  message_seen_ = false;
   call_ = GrpcReplyCall::Start(
       stub_.get(), std::move(request), authorization_, io_.get_executor(),
       [this](const llm::v1::StreamChatResponse& response) { OnMessage(response); },
@@ -82,6 +83,8 @@ void GrpcChatBackend::Ask(std::string text) {
 
 void GrpcChatBackend::OnMessage(const llm::v1::StreamChatResponse& message) {
   if (shutting_down_) return;
+  message_seen_ = true;
+  reached_ = true;
   listener_->OnRawEvent(MessageJson(message));
   if (message.has_delta()) {
     reply_text_ += message.delta().text();
@@ -97,6 +100,14 @@ void GrpcChatBackend::OnEnd(const grpc::Status& status) {
     if (shutdown_done_) std::exchange(shutdown_done_, nullptr)();
     return;
   }
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE && !message_seen_ && !reached_ &&
+      channel_->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY) {
+    // Never connected (an UNAVAILABLE from a connected llm-service, say Claude being down,
+    // leaves the channel READY): like the gateway path, exit 3, not a failed reply.
+    return listener_->OnConnectionLost("cannot connect to llm-service at " + target_ + ": " +
+                                       status.error_message());
+  }
+  reached_ = true;
   listener_->OnRawEvent(StatusJson(status));
   ReplyEnd end;
   if (status.ok() && completed_) {

@@ -16,8 +16,9 @@ namespace streamgate::cli {
 
 // The conversation straight with llm-service's StreamChat, for internal tools and debugging
 // without a gateway. llm-service is stateless, so the conversation lives here: each call
-// carries every completed turn so far plus the new message. Owned by main and outlives
-// io_context::run(); all methods and the call's callbacks run on the io thread.
+// carries every completed turn so far plus the new message. A first call that fails UNAVAILABLE
+// while the channel never connected is a connection failure (exit 3), not a failed reply. Owned by
+// main and outlives io_context::run(); all methods and the call's callbacks run on the io thread.
 class GrpcChatBackend : public ChatBackend {
  public:
   // `authorization`: the "authorization" metadata of every call ("Bearer <token>"), or "".
@@ -50,6 +51,9 @@ class GrpcChatBackend : public ChatBackend {
   std::string reply_text_;
   bool completed_ = false;  // the call sent `completed`
   bool cancel_requested_ = false;
+  bool message_seen_ = false;  // the call in progress got a message
+  // Some call reached llm-service: a later UNAVAILABLE is a failed reply, not "cannot connect".
+  bool reached_ = false;
   bool shutting_down_ = false;
   std::function<void()> shutdown_done_;
 };

@@ -12,11 +12,13 @@
 #include "absl/strings/str_join.h"
 #include "common/credential_file.h"
 #include "common/options.h"
+#include "common/version.h"
 #include "tools/streamgate-cli/chat_console.h"
 #include "tools/streamgate-cli/cli_config.h"
 #include "tools/streamgate-cli/grpc_chat_backend.h"
 #include "tools/streamgate-cli/grpc_credentials.h"
 #include "tools/streamgate-cli/health_probe.h"
+#include "tools/streamgate-cli/one_shot_message.h"
 #include "tools/streamgate-cli/ws_chat_backend.h"
 
 namespace cli = streamgate::cli;
@@ -25,7 +27,10 @@ namespace {
 
 constexpr char kUsageHead[] = R"(streamgate-cli: chat with streamgate from a terminal or a script.
 
-  streamgate-cli [flags] "question"   stream one reply to stdout, then exit
+  streamgate-cli [flags] "question"   stream one reply to stdout, then exit; with stdin a
+                                      pipe or file, the message is the piped text, a blank
+                                      line, then the question (`cat f | streamgate-cli "q"`)
+  streamgate-cli [flags] -            the whole of stdin is the one message
   streamgate-cli [flags]              interactive: one message per line of stdin, one session
                                       (multi-turn) until end of input (Ctrl-D)
   streamgate-cli --health URL         probe an HTTP health endpoint (the gateway's /healthz)
@@ -36,6 +41,11 @@ constexpr char kUsageHead[] = R"(streamgate-cli: chat with streamgate from a ter
 
 A gateway or llm-service with auth on wants a credential: put it in STREAMGATE_TOKEN or in a
 file named by --token-file (never on the command line, where other users can see it).
+
+Interactively, a line ending in \ continues on the next line; "/multi" starts a block that
+the line "/end" sends; on a terminal (line editing and history by libedit) a paste is one
+message, sent with the next Enter. Control characters and escape sequences in replies are
+shown as U+FFFD, never run by the terminal.
 
 Ctrl-C during a reply stops it ("[stopped]" on stderr); a second Ctrl-C, or Ctrl-C at the
 prompt, exits. Reply text goes to stdout, everything else to stderr. `--` ends the flags.
@@ -57,7 +67,8 @@ exit codes:
   0    the reply (interactively: every reply) completed; a probe found the service healthy
   1    a reply failed (an `error` frame, a failed gRPC call); a probe found it unhealthy
   2    bad flags or arguments
-  3    cannot connect to the gateway, or the connection was lost and could not be resumed
+  3    cannot connect to the gateway (or llm-service with --grpc), or the connection was
+       lost and could not be resumed
   130  interrupted by Ctrl-C (also a one-shot reply stopped with Ctrl-C)
   143  terminated by SIGTERM
 )";
@@ -123,7 +134,7 @@ int main(int argc, char** argv) {
   options.AddDuration("reconnect-timeout",
                       "after a lost connection, how long to try to resume the session (0: exit)",
                       &config.reconnect_timeout);
-  cli::SplitArgs args = cli::SplitArguments(argc, argv, {"json", "help", "grpc-tls"});
+  cli::SplitArgs args = cli::SplitArguments(argc, argv, {"json", "help", "version", "grpc-tls"});
   if (!args.words.empty() && args.words.front() == "keys") return AddKey(args.words);
   bool help = false;
   auto env = streamgate::common::ProcessEnv();
@@ -136,12 +147,27 @@ int main(int argc, char** argv) {
     std::printf("%s\n%s%s", kUsageHead, options.Usage().c_str(), kUsageTail);
     return cli::kExitOk;
   }
+  if (options.version_requested()) {
+    std::fputs(streamgate::common::VersionText("streamgate-cli").c_str(), stdout);
+    return cli::kExitOk;
+  }
   config.question = absl::StrJoin(args.words, " ");
   config.token = env("STREAMGATE_TOKEN").value_or("");
   if (!config.token_file.empty()) {
     if (auto read = ReadToken(config.token_file, &config.token); !read.ok()) return Fail(read);
   }
   if (auto valid = cli::Validate(config); !valid.ok()) return Fail(valid);
+  if (!config.probe_mode()) {
+    auto plan = cli::PlanMessage(args.words, isatty(STDIN_FILENO) == 1);
+    if (!plan.ok()) return Fail(plan.status());
+    if (plan->read_stdin) {
+      auto piped = cli::ReadAllStdin(cli::kMaxStdinMessageBytes);
+      if (!piped.ok()) return Fail(piped.status());
+      auto message = cli::ComposeMessage(*plan, *piped);
+      if (!message.ok()) return Fail(message.status());
+      config.question = *std::move(message);
+    }
+  }
 
   cli::HealthProbe probe(config.connect_timeout, config.tls_ca);
   if (!config.health_url.empty()) return probe.CheckHttp(config.health_url);

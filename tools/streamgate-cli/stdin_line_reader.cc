@@ -6,6 +6,7 @@
 
 #include <boost/asio/post.hpp>
 #include <cerrno>
+#include <cstdio>
 
 namespace streamgate::cli {
 
@@ -47,6 +48,17 @@ void StdinLineReader::ReadLine(std::function<void(std::optional<std::string>)> d
   pending_ = std::move(done);
   // Deliver later, never from inside ReadLine: the caller may be in the middle of a step.
   if (!waiting_) WaitReadable();
+}
+
+void StdinLineReader::Read(const std::string& prompt, std::function<void(InputPiece)> done) {
+  if (!prompt.empty()) {
+    std::fputs(prompt.c_str(), stderr);
+    std::fflush(stderr);
+  }
+  ReadLine([done = std::move(done)](std::optional<std::string> line) {
+    if (!line.has_value()) return done(InputPiece{});
+    done(InputPiece{.kind = InputPiece::Kind::kLine, .typed = std::move(*line), .pasted = {}});
+  });
 }
 
 void StdinLineReader::Cancel() {

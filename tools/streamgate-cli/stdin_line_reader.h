@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "tools/streamgate-cli/line_source.h"
+
 namespace streamgate::cli {
 
 // Reads standard input one line at a time without blocking the io thread: it waits for
@@ -17,10 +19,10 @@ namespace streamgate::cli {
 // we exit. So the reader waits on a fresh description of the same file (/proc/self/fd/0),
 // and only falls back to a duplicate of fd 0 (restoring its flags when done) when that
 // cannot be opened. A regular file never blocks and is read directly.
-class StdinLineReader {
+class StdinLineReader : public LineSource {
  public:
   explicit StdinLineReader(boost::asio::io_context& io);
-  ~StdinLineReader();
+  ~StdinLineReader() override;
   StdinLineReader(const StdinLineReader&) = delete;
   StdinLineReader& operator=(const StdinLineReader&) = delete;
 
@@ -28,7 +30,9 @@ class StdinLineReader {
   // or on a read error. One request at a time.
   void ReadLine(std::function<void(std::optional<std::string>)> done);
   // Drops a pending request; its callback is not called.
-  void Cancel();
+  void Cancel() override;
+  // LineSource: the prompt goes to stderr, each line is a kLine piece.
+  void Read(const std::string& prompt, std::function<void(InputPiece)> done) override;
 
  private:
   void WaitReadable();
