@@ -1,5 +1,6 @@
 #include "gateway/conversation.h"
 
+#include "absl/strings/ascii.h"
 #include "streamgate/llm/v1/llm_service.pb.h"
 
 namespace streamgate::gateway {
@@ -34,7 +35,9 @@ std::string Conversation::Request(std::string_view session_id, std::string_view 
 }
 
 void Conversation::Record(std::string_view user_text, std::string_view assistant_text) {
-  if (assistant_text.empty()) return;
+  // llm-service refuses a blank turn (as Claude does), so a reply of nothing but whitespace
+  // kept here would make every later message of this conversation fail.
+  if (absl::StripAsciiWhitespace(assistant_text).empty()) return;
   if (!history_) history_ = std::make_unique<History>();
   History& history = *history_;
   size_t wire_before = history.wire.size();

@@ -48,6 +48,15 @@ TEST(Conversation, AnExchangeWithoutReplyTextLeavesNoTrace) {
   EXPECT_EQ(conversation.bytes(), 0u);
 }
 
+TEST(Conversation, AReplyOfOnlyWhitespaceLeavesNoTrace) {
+  // llm-service refuses blank turns: kept, it would fail every later message here.
+  Conversation conversation(1024);
+  conversation.Record("q", " \n\t ");
+  EXPECT_EQ(conversation.exchanges(), 0u);
+  conversation.Record("q", " a ");
+  EXPECT_EQ(conversation.exchanges(), 1u);
+}
+
 TEST(Conversation, OldestExchangesGoFirstAtTheBound) {
   Conversation conversation(20);
   conversation.Record("aaaa", "AAAA");  // 8 bytes
