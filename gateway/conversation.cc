@@ -37,7 +37,7 @@ std::string Conversation::Request(std::string_view session_id, std::string_view 
 void Conversation::Record(std::string_view user_text, std::string_view assistant_text) {
   // llm-service refuses a blank turn (as Claude does), so a reply of nothing but whitespace
   // kept here would make every later message of this conversation fail.
-  if (absl::StripAsciiWhitespace(assistant_text).empty()) return;
+  if (absl::StripAsciiWhitespace({assistant_text.data(), assistant_text.size()}).empty()) return;
   if (!history_) history_ = std::make_unique<History>();
   History& history = *history_;
   size_t wire_before = history.wire.size();
