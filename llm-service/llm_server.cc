@@ -28,12 +28,23 @@ class WithoutReflection final : public grpc::ServerBuilderOption {
   }
 };
 
+// What GetServiceInfo answers: the provider and the model a request without one gets.
+v1::ServiceInfo DescribeService(const LlmServiceConfig& config, const Provider& provider) {
+  v1::ServiceInfo info;
+  info.set_provider(std::string(provider.name()));
+  info.set_default_model(provider.name() == "claude" ? config.anthropic_model
+                                                     : std::string(provider.name()));
+  info.set_max_request_bytes(static_cast<uint64_t>(config.max_request_bytes));
+  return info;
+}
+
 }  // namespace
 
 LlmServer::LlmServer(const LlmServiceConfig& config, Provider* provider)
     : auth_tokens_file_(config.auth_tokens_file),
       service_(provider, static_cast<size_t>(config.max_queued_bytes_per_call),
-               config.max_concurrent_calls) {}
+               config.max_concurrent_calls),
+      info_service_(DescribeService(config, *provider)) {}
 
 LlmServer::~LlmServer() {
   if (server_ != nullptr) Shutdown(absl::ZeroDuration());
@@ -76,6 +87,7 @@ absl::StatusOr<std::unique_ptr<LlmServer>> LlmServer::Start(const LlmServiceConf
   // what one call may hold, not on what reaches the socket.
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_request_bytes));
   builder.RegisterService(&server->service_);
+  builder.RegisterService(&server->info_service_);
   builder.RegisterCallbackGenericService(&server->unregistered_methods_);
   if (!config.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
   server->server_ = builder.BuildAndStart();

@@ -13,11 +13,12 @@
 #include "llm-service/llm_stream_service.h"
 #include "llm-service/provider.h"
 #include "llm-service/server_certificates.h"
+#include "llm-service/service_info_service.h"
 
 namespace streamgate::llm {
 
-// llm-service's gRPC server: StreamChat, the standard health service, and the door in front
-// of them (TLS or mTLS, bearer tokens, request size, concurrent calls), and server
+// llm-service's gRPC server: StreamChat, GetServiceInfo, the standard health service, and the door
+// in front of them (TLS or mTLS, bearer tokens, request size, concurrent calls), and server
 // reflection when the config asks for it and main linked gRPC's reflection plugin.
 //
 // Owned by main. Start, Reload and Shutdown run on main's thread; the calls themselves run
@@ -51,6 +52,7 @@ class LlmServer {
 
   const std::string auth_tokens_file_;
   LlmStreamService service_;
+  ServiceInfoService info_service_;
   // LlmStreamService and ServiceInfoService each mark the other's method generic, and gRPC
   // builds no server with generic methods unless a generic service is registered: this one
   // answers any unregistered method UNIMPLEMENTED, as gRPC would without it.

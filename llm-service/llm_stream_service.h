@@ -17,9 +17,11 @@ namespace streamgate::llm {
 // the request (DecodeRequest, ValidateRequest: the same rules whatever the provider), starts
 // the provider and hands the call to a ReplyStreamReactor. StreamChat is a raw method (bytes
 // in and out) so that a request gRPC could not parse gets INVALID_ARGUMENT rather than
-// gRPC's UNIMPLEMENTED. Runs on gRPC threads; holds no per-call state itself.
+// gRPC's UNIMPLEMENTED. GetServiceInfo is ServiceInfoService's (marked generic here). Runs on gRPC
+// threads; holds no per-call state itself.
 class LlmStreamService final
-    : public v1::LlmService::WithRawCallbackMethod_StreamChat<v1::LlmService::Service> {
+    : public v1::LlmService::WithRawCallbackMethod_StreamChat<
+          v1::LlmService::WithGenericMethod_GetServiceInfo<v1::LlmService::Service>> {
  public:
   LlmStreamService(Provider* provider, size_t max_queued_bytes_per_call,
                    int64_t max_concurrent_calls = std::numeric_limits<int64_t>::max());

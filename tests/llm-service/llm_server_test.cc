@@ -173,6 +173,39 @@ TEST_F(LlmServerTest, RequestsAboveMaxRequestBytesGetResourceExhausted) {
   EXPECT_EQ(server_->calls().total_started(), 1);
 }
 
+// Who answers, for the gateway's top bar and for tools: the provider, the model a request
+// without one gets, and --max-request-bytes; served next to StreamChat under one name.
+TEST_F(LlmServerTest, GetServiceInfoTellsTheProviderItsDefaultModelAndTheRequestLimit) {
+  config_.max_request_bytes = 123456;
+  StartServer();
+  auto channel = TestChannel(server_->port());
+  auto stub = v1::LlmService::NewStub(channel);
+  grpc::ClientContext context;
+  v1::ServiceInfo info;
+  grpc::Status status = stub->GetServiceInfo(&context, v1::GetServiceInfoRequest(), &info);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(info.provider(), "mock");
+  EXPECT_EQ(info.default_model(), "mock");
+  EXPECT_EQ(info.max_request_bytes(), 123456u);
+  EXPECT_EQ(ChatOnce(channel, OneMessage("both served")).text, "Echo: both served");
+}
+
+TEST_F(LlmServerTest, GetServiceInfoNeedsTheTokenLikeStreamChat) {
+  WriteTokens({tool_a_.line});
+  config_.auth_tokens_file = tokens_file_;
+  StartServer();
+  auto stub = v1::LlmService::NewStub(TestChannel(server_->port()));
+  v1::ServiceInfo info;
+  grpc::ClientContext without;
+  EXPECT_EQ(stub->GetServiceInfo(&without, v1::GetServiceInfoRequest(), &info).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  grpc::ClientContext with;
+  with.AddMetadata("authorization", "Bearer " + tool_a_.secret);
+  grpc::Status status = stub->GetServiceInfo(&with, v1::GetServiceInfoRequest(), &info);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(info.provider(), "mock");
+}
+
 TEST_F(LlmServerTest, HealthAnswersForTheServerAndForLlmServiceByName) {
   StartServer();
   auto channel = TestChannel(server_->port());
