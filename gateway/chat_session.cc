@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "gateway/chat_session_state.h"
 #include "gateway/gateway_config.h"
+#include "gateway/llm_client.h"
 #include "gateway/session_table.h"
 #include "gateway/store/session_store.h"
 
@@ -69,10 +70,30 @@ void ChatSession::Attach(std::shared_ptr<Peer> peer, uint64_t attach_id) {
   state_ = State::kAttached;
   std::string token = tokens_.Issue();
   PersistSession();
-  SendEphemeral([&](uint64_t seq) { return EncodeConnectionEstablished(id_, seq, token); });
+  const GatewayConfig& config = *services_.config;
+  ClientLimits limits{.max_message_bytes = config.max_message_bytes,
+                      .max_active_replies = config.max_active_replies,
+                      .max_conversations = config.max_conversations};
+  ServiceStatus service = services_.llm->reachability().Current();
+  SendEphemeral(
+      [&](uint64_t seq) { return EncodeConnectionEstablished(id_, seq, token, limits, service); });
+}
+
+void ChatSession::OnServiceStatus(std::shared_ptr<const ServiceStatus> status) {
+  if (state_ != State::kAttached || !peer_) return;
+  status_to_send_ = std::move(status);
+  Pump();
 }
 
 void ChatSession::Pump() {
+  if (peer_ && !peer_busy_ && status_to_send_) {
+    auto status = std::move(status_to_send_);
+    peer_busy_ = true;
+    peer_->Deliver(
+        attach_id_,
+        ReplayLog::Frame{
+            .seq = 0, .text = std::make_shared<const std::string>(EncodeStatus(id_, 0, *status))});
+  }
   while (peer_ && !peer_busy_ && log_.has_pending()) {
     ReplayLog::Frame frame = log_.TakeNext();
     if (!frame.text) continue;  // an ephemeral frame another connection already got
@@ -126,6 +147,7 @@ void ChatSession::OnDelivered(uint64_t attach_id) {
 void ChatSession::Detach(uint64_t attach_id) {
   if (attach_id != attach_id_ || state_ != State::kAttached) return;
   peer_.reset();
+  status_to_send_.reset();
   attach_id_ = 0;
   peer_busy_ = false;
   reading_paused_ = false;

@@ -1,10 +1,9 @@
 #include "gateway/gateway_server.h"
 
-#include <algorithm>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <boost/beast/websocket/rfc6455.hpp>
-
 #include <filesystem>
 
 #include "absl/strings/match.h"
@@ -44,7 +43,7 @@ void RaiseDescriptorLimit(const GatewayConfig& config) {
 }
 
 absl::StatusOr<std::unique_ptr<SessionStore>> OpenStore(const GatewayConfig& config,
-                                                         std::string* path) {
+                                                        std::string* path) {
   if (config.store == "memory") {
     return std::make_unique<MemorySessionStore>(MemorySessionStore::Options{
         .max_queued_bytes = static_cast<size_t>(config.store_queue_bytes)});
@@ -61,8 +60,8 @@ absl::StatusOr<std::unique_ptr<SessionStore>> OpenStore(const GatewayConfig& con
       .max_queued_bytes = static_cast<size_t>(config.store_queue_bytes),
       .session_ttl = config.session_ttl,
       // A short TTL (tests, small deployments) is swept in step with it.
-      .expiry_interval = std::clamp(config.session_ttl / 4, absl::Milliseconds(100),
-                                    absl::Minutes(1))});
+      .expiry_interval =
+          std::clamp(config.session_ttl / 4, absl::Milliseconds(100), absl::Minutes(1))});
   if (!store.ok()) return store.status();
   return std::unique_ptr<SessionStore>(*std::move(store));
 }
@@ -85,6 +84,8 @@ GatewayServer::GatewayServer(const GatewayConfig& config)
       sessions_(static_cast<size_t>(config.detached_max_bytes)) {}
 
 GatewayServer::~GatewayServer() {
+  // Before anything the listener reaches goes.
+  if (llm_) llm_->reachability().SetListener(nullptr);
   io_.Stop();
   // No thread runs any more: sessions and the connections they hold let go of each other.
   sessions_.ForEach([](const std::shared_ptr<ChatSession>& session) { session->Abandon(); });
@@ -131,6 +132,16 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Create(const Gatew
                                       .tls = server->tls_.get(),
                                       .sessions = &server->sessions_,
                                       .store = server->store_.get()};
+  // Every attached client hears when llm-service goes or comes back (a `status` frame),
+  // each on its session's loop.
+  server->llm_->reachability().SetListener(
+      [sessions = &server->sessions_](const ServiceStatus& changed) {
+        auto status = std::make_shared<const ServiceStatus>(changed);
+        sessions->ForEach([&status](const std::shared_ptr<ChatSession>& session) {
+          boost::asio::post(session->executor(),
+                            [session, status] { session->OnServiceStatus(status); });
+        });
+      });
   RaiseDescriptorLimit(c);
   return server;
 }
@@ -222,8 +233,9 @@ bool GatewayServer::OnEverySession(const std::function<void(ChatSession&)>& fn,
     });
   }
   absl::MutexLock lock(&pending->mu);
-  return pending->mu.AwaitWithTimeout(
-      absl::Condition(+[](size_t* left) { return *left == 0; }, &pending->left), timeout);
+  return pending->mu.AwaitWithTimeout(absl::Condition(
+                                          +[](size_t* left) { return *left == 0; }, &pending->left),
+                                      timeout);
 }
 
 bool GatewayServer::Drain(int signo) {
@@ -234,6 +246,8 @@ bool GatewayServer::Drain(int signo) {
   log->info("draining signal={} connections={} sessions={}", signo, registry_.size(),
             sessions_.size());
   draining_.store(true);
+  // The page's top bar says so before going_away arrives.
+  llm_->reachability().SetDraining();
   const GatewayConfig& config = config_;
   OnEverySession([&config](ChatSession& session) { session.Drain(DrainRetryAfterMs(config)); },
                  config_.drain_timeout);

@@ -88,17 +88,21 @@ absl::StatusOr<std::unique_ptr<LlmClient>> LlmClient::Create(const GatewayConfig
     args.SetSslTargetNameOverride(config.llm_tls_server_name);
   }
   return std::unique_ptr<LlmClient>(new LlmClient(
-      grpc::CreateCustomChannel(config.llm_service, *credentials, args), std::move(authorization)));
+      config.llm_service, grpc::CreateCustomChannel(config.llm_service, *credentials, args),
+      std::move(authorization)));
 }
 
 LlmClient::LlmClient(const std::string& target)
     : LlmClient(
+          target,
           grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), ChannelArgs()),
           "") {}
 
-LlmClient::LlmClient(std::shared_ptr<grpc::Channel> channel, std::string authorization)
+LlmClient::LlmClient(std::string target, std::shared_ptr<grpc::Channel> channel,
+                     std::string authorization)
     : channel_(std::move(channel)),
-      stub_{ReplyStub{decltype(ReplyStub::generic)(channel_), std::move(authorization)}},
+      stub_{ReplyStub{decltype(ReplyStub::generic)(channel_), authorization}},
+      reachability_(std::move(target), channel_, std::move(authorization)),
       watcher_([this] { WatchConnectivity(); }) {}
 
 LlmClient::~LlmClient() {
@@ -112,6 +116,7 @@ void LlmClient::WatchConnectivity() {
   grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
   while (!stopping_.load()) {
     connected_.store(state == GRPC_CHANNEL_READY);
+    reachability_.OnChannelState(state);
     channel_->WaitForStateChange(state, std::chrono::system_clock::now() + kMaxWait);
     // try_to_connect: an idle channel (after llm-service went away) reconnects by itself,
     // so readiness reflects whether llm-service can be reached now.

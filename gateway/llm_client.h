@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "gateway/gateway_config.h"
+#include "gateway/llm_reachability.h"
 #include "streamgate/llm/v1/llm_service.grpc.pb.h"
 
 namespace streamgate::gateway {
@@ -20,7 +21,8 @@ namespace streamgate::gateway {
 //
 // One watcher thread follows the channel's connectivity: it keeps the channel connecting
 // and publishes whether it is connected, so readiness checks and replies never block on
-// it. (Without a pending call or watcher, gRPC does not drive a channel's connection.)
+// it. (Without a pending call or watcher, gRPC does not drive a channel's connection.) It
+// feeds the same states to reachability(): what clients are told, and its log lines.
 //
 // TLS material is read through gRPC's file-watcher certificate provider, which re-reads the
 // files every kCertificateRefreshSeconds: a rotated CA or client certificate is used for the next
@@ -54,13 +56,16 @@ class LlmClient {
   ReplyStub* stub() { return &stub_; }
   // True when the channel to llm-service is connected right now. Never blocks.
   bool IsConnected() const { return connected_.load(std::memory_order_relaxed); }
+  LlmReachability& reachability() { return reachability_; }
+  const LlmReachability& reachability() const { return reachability_; }
 
  private:
-  LlmClient(std::shared_ptr<grpc::Channel> channel, std::string authorization);
+  LlmClient(std::string target, std::shared_ptr<grpc::Channel> channel, std::string authorization);
   void WatchConnectivity();
 
   std::shared_ptr<grpc::Channel> channel_;
   ReplyStub stub_;
+  LlmReachability reachability_;  // before watcher_, which feeds it
   std::atomic<bool> connected_{false};
   std::atomic<bool> stopping_{false};
   std::thread watcher_;

@@ -27,13 +27,34 @@ void AppendErrorFields(std::string* out, ClientError error) {
   AppendField(out, "code", ErrorCodeName(error));
 }
 
+void AppendService(std::string* out, const ServiceStatus& service) {
+  out->append(",\"service\":{\"state\":\"").append(ServiceStateName(service.state)).append("\"");
+  AppendField(out, "provider", service.provider);
+  AppendField(out, "model", service.model);
+  out->push_back('}');
+}
+
 }  // namespace
 
 std::string EncodeConnectionEstablished(std::string_view session_id, uint64_t seq,
-                                        std::string_view resume_token) {
-  std::string out = Begin("connection_established", session_id, seq, 96);
+                                        std::string_view resume_token, const ClientLimits& limits,
+                                        const ServiceStatus& service) {
+  std::string out = Begin("connection_established", session_id, seq,
+                          256 + service.provider.size() + service.model.size());
   AppendField(&out, "resumeToken", resume_token);
+  absl::StrAppend(&out, ",\"limits\":{\"maxMessageBytes\":", limits.max_message_bytes,
+                  ",\"maxActiveReplies\":", limits.max_active_replies,
+                  ",\"maxConversations\":", limits.max_conversations, "}");
+  AppendService(&out, service);
   out.append(",\"content\":\"Connected to server\"}");
+  return out;
+}
+
+std::string EncodeStatus(std::string_view session_id, uint64_t seq, const ServiceStatus& service) {
+  std::string out =
+      Begin("status", session_id, seq, 64 + service.provider.size() + service.model.size());
+  AppendService(&out, service);
+  out.push_back('}');
   return out;
 }
 
@@ -107,8 +128,7 @@ std::string EncodeLimitError(std::string_view session_id, uint64_t seq,
   return out;
 }
 
-std::string EncodeAuthenticated(std::string_view session_id, uint64_t seq,
-                                int64_t expires_in_ms) {
+std::string EncodeAuthenticated(std::string_view session_id, uint64_t seq, int64_t expires_in_ms) {
   std::string out = Begin("authenticated", session_id, seq, 32);
   absl::StrAppend(&out, ",\"expiresInMs\":", expires_in_ms, "}");
   return out;
@@ -139,8 +159,7 @@ std::string EncodeGoingAway(std::string_view session_id, uint64_t seq, int64_t r
   return out;
 }
 
-std::string EncodeHistory(std::string_view session_id, uint64_t seq,
-                          std::string_view conversation,
+std::string EncodeHistory(std::string_view session_id, uint64_t seq, std::string_view conversation,
                           const std::vector<HistoryMessage>& messages) {
   size_t capacity = 64;
   for (const auto& message : messages) capacity += message.content.size() + 40;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gateway/client_protocol.h"
+#include "gateway/service_status.h"
 
 namespace streamgate::gateway {
 
@@ -18,9 +19,23 @@ struct Usage {
   uint32_t output_tokens = 0;
 };
 
-// `resume_token` is a secret: this frame is never logged, replayed or stored.
+// The gateway's limits a client can act on before it sends (the page refuses a message
+// over max_message_bytes instead of being closed with 1009).
+struct ClientLimits {
+  int64_t max_message_bytes = 0;
+  int64_t max_active_replies = 0;
+  int64_t max_conversations = 0;
+};
+
+// `resume_token` is a secret: this frame is never logged, replayed or stored. Carries the
+// limits ("limits") and the service's state ("service", as in EncodeStatus).
 std::string EncodeConnectionEstablished(std::string_view session_id, uint64_t seq,
-                                        std::string_view resume_token);
+                                        std::string_view resume_token, const ClientLimits& limits,
+                                        const ServiceStatus& service);
+// The service behind the gateway changed (llm-service went, came back, named its provider,
+// or the gateway drains): {"type":"status",...,"service":{"state","provider","model"}}. Sent
+// with seq 0: outside the session's seq order (ChatSession::OnServiceStatus).
+std::string EncodeStatus(std::string_view session_id, uint64_t seq, const ServiceStatus& service);
 std::string EncodeStreamStart(std::string_view session_id, uint64_t seq,
                               std::string_view conversation, std::string_view request_id);
 std::string EncodeStreamChunk(std::string_view session_id, uint64_t seq,
@@ -58,8 +73,7 @@ struct HistoryMessage {
   bool from_user = true;
   std::string_view content;
 };
-std::string EncodeHistory(std::string_view session_id, uint64_t seq,
-                          std::string_view conversation,
+std::string EncodeHistory(std::string_view session_id, uint64_t seq, std::string_view conversation,
                           const std::vector<HistoryMessage>& messages);
 struct ConversationSummary {
   std::string_view conversation_id;

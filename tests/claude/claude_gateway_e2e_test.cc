@@ -76,6 +76,18 @@ class ClaudeGatewayE2e : public ClaudeE2eTest {
   int gateway_port_ = 0;
 };
 
+// The page's top bar names who answers: llm-service's provider and its default model.
+TEST_F(ClaudeGatewayE2e, TheClientIsToldClaudeAndItsDefaultModelAnswer) {
+  WsTestClient client;
+  ASSERT_TRUE(client.Connect(gateway_port_));
+  auto hello = client.ReadJson();
+  ASSERT_TRUE(hello.has_value());
+  ASSERT_EQ((*hello)["type"], "connection_established");
+  const Json want = {{"state", "ready"}, {"provider", "claude"}, {"model", "claude-sonnet-4-5"}};
+  EXPECT_TRUE(WaitForService(client, (*hello)["service"], want))
+      << (*hello).dump() << gateway_->OutputForDiagnostics();
+}
+
 TEST_F(ClaudeGatewayE2e, AClaudeReplyStreamsToTheBrowserAndTheHistoryGoesUpstream) {
   WsTestClient client;
   ASSERT_FALSE(Open(client).empty());

@@ -23,11 +23,51 @@ ChatSessionTest::ChatSessionTest() {
   config_.connect_timeout = absl::Seconds(60);
   config_.store_flush_interval = absl::Milliseconds(10);
   llm_ = std::make_unique<LlmClient>(llm_server_.target());
+  // connection_established tells the service's state: every test starts from "ready",
+  // with the fake's provider known.
+  EXPECT_TRUE(WaitForServiceStatus(llm_->reachability(), FakeServiceReady(), absl::Seconds(20)));
   services_.config = &config_;
   services_.llm = llm_.get();
   services_.identities = &identities_;
   services_.sessions = &sessions_;
   services_.store = &store_;
+}
+
+bool WaitForServiceStatus(LlmReachability& reachability, const ServiceStatus& want,
+                          absl::Duration timeout) {
+  struct Seen {
+    absl::Mutex mu;
+    bool matched ABSL_GUARDED_BY(mu) = false;
+  } seen;
+  reachability.SetListener([&](const ServiceStatus& status) {
+    absl::MutexLock lock(&seen.mu);
+    if (status == want) seen.matched = true;
+  });
+  {
+    // Read after the listener is in place: a change from here on reaches it.
+    absl::MutexLock lock(&seen.mu);
+    if (reachability.Current() == want) seen.matched = true;
+  }
+  bool matched;
+  {
+    absl::MutexLock lock(&seen.mu);
+    matched = seen.mu.AwaitWithTimeout(absl::Condition(&seen.matched), timeout);
+  }
+  reachability.SetListener(nullptr);
+  return matched;
+}
+
+ServiceStatus ChatSessionTest::FakeServiceReady() {
+  return ServiceStatus{.state = ServiceState::kReady, .provider = "fake", .model = "fake-model"};
+}
+
+std::string ChatSessionTest::Established(const std::string& session_id,
+                                         const std::string& token) const {
+  return EncodeConnectionEstablished(session_id, 1, token,
+                                     ClientLimits{.max_message_bytes = config_.max_message_bytes,
+                                                  .max_active_replies = config_.max_active_replies,
+                                                  .max_conversations = config_.max_conversations},
+                                     FakeServiceReady());
 }
 
 void ChatSessionTest::TearDown() {

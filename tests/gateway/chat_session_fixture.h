@@ -27,6 +27,10 @@ namespace streamgate::gateway::testing {
 // work guard keeps run_one_for waiting rather than returning at once when idle.
 boost::asio::io_context& TestIo();
 
+// Waits until `reachability` says `want` (through a listener it sets and then removes).
+bool WaitForServiceStatus(LlmReachability& reachability, const ServiceStatus& want,
+                          absl::Duration timeout);
+
 // ChatSession with its real neighbours in process: LlmStreamCall on a gRPC channel to a
 // FakeLlmServer whose replies the test writes, a MemorySessionStore, a SessionTable, and a
 // FakePeer for each connection. The test thread runs the io_context (RunUntil) and calls
@@ -58,6 +62,11 @@ class ChatSessionTest : public ::testing::Test {
   std::shared_ptr<FakeReplyCall> WaitForCall(size_t index);
   // Runs until `peer` has `count` frames.
   bool WaitForFrames(const FakePeer& peer, size_t count);
+
+  // The fake llm-service as the fixture's client sees it once connected.
+  static ServiceStatus FakeServiceReady();
+  // The connection_established a fresh session of this fixture sends (seq 1).
+  std::string Established(const std::string& session_id, const std::string& token) const;
 
   // Fields of a delivered frame, parsed.
   static std::string Field(const ReplayLog::Frame& frame, const std::string& name);

@@ -60,7 +60,7 @@ TEST_F(ChatSessionTest, OpenAndAttachSendConnectionEstablishedWithAResumeToken) 
   EXPECT_EQ(frame.seq, 1u);
   const std::string token = Field(frame, "resumeToken");
   ASSERT_EQ(token.size(), 43u);
-  EXPECT_EQ(*frame.text, EncodeConnectionEstablished(session->id(), 1, token));
+  EXPECT_EQ(*frame.text, Established(session->id(), token));
   EXPECT_EQ(session->id().size(), 36u);  // a UUID
   EXPECT_EQ(session->state(), State::kAttached);
   EXPECT_EQ(sessions_.Find(session->id()), session);
@@ -110,11 +110,11 @@ TEST_F(ChatSessionTest, AReplysFramesReachThePeerInOrderWithTheirSeqs) {
   call->Completed("end_turn", 7, 2);
   call->Finish();
   ASSERT_TRUE(WaitForFrames(*peer, 5));
-  EXPECT_EQ(peer->texts(), (Strings{EncodeConnectionEstablished(id, 1, token),
-                                    EncodeStreamStart(id, 2, "default", rid),
-                                    EncodeStreamChunk(id, 3, "default", "Hel"),
-                                    EncodeStreamChunk(id, 4, "default", "lo"),
-                                    EncodeStreamEnd(id, 5, "default", rid, "end_turn", {7, 2})}));
+  EXPECT_EQ(peer->texts(),
+            (Strings{Established(id, token), EncodeStreamStart(id, 2, "default", rid),
+                     EncodeStreamChunk(id, 3, "default", "Hel"),
+                     EncodeStreamChunk(id, 4, "default", "lo"),
+                     EncodeStreamEnd(id, 5, "default", rid, "end_turn", {7, 2})}));
   EXPECT_EQ(peer->seqs(), (std::vector<uint64_t>{1, 2, 3, 4, 5}));
   EXPECT_FALSE(session->replying());
   EXPECT_FALSE(call->cancelled());

@@ -149,6 +149,45 @@ std::shared_ptr<FakeReplyCall> FakeLlmService::call(size_t index) const {
   return index < calls_.size() ? calls_[index] : nullptr;
 }
 
+grpc::ServerUnaryReactor* FakeLlmService::GetServiceInfo(
+    grpc::CallbackServerContext* context, const llm::v1::GetServiceInfoRequest* /*request*/,
+    llm::v1::ServiceInfo* response) {
+  grpc::Status status;
+  {
+    absl::MutexLock lock(&mu_);
+    ++info_calls_;
+    status = info_status_;
+  }
+  response->set_provider("fake");
+  response->set_default_model("fake-model");
+  response->set_max_request_bytes(1 << 20);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
+void FakeLlmService::set_info_status(grpc::Status status) {
+  absl::MutexLock lock(&mu_);
+  info_status_ = std::move(status);
+}
+
+size_t FakeLlmService::info_calls() const {
+  absl::MutexLock lock(&mu_);
+  return info_calls_;
+}
+
+bool FakeLlmService::WaitForInfoCalls(size_t count, absl::Duration timeout) const {
+  struct Want {
+    const size_t* calls;
+    size_t count;
+  };
+  absl::MutexLock lock(&mu_);
+  Want want{&info_calls_, count};
+  return mu_.AwaitWithTimeout(absl::Condition(
+                                  +[](Want* w) { return *w->calls >= w->count; }, &want),
+                              timeout);
+}
+
 FakeLlmServer::FakeLlmServer() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);

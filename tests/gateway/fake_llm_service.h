@@ -11,6 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "streamgate/llm/v1/llm_service.grpc.pb.h"
 
 namespace streamgate::gateway::testing {
@@ -62,11 +63,21 @@ class FakeReplyCall {
 };
 
 // streamgate.llm.v1.LlmService whose replies the test writes: every call is kept, in the
-// order it arrived, for the test to script. Thread-safe.
+// order it arrived, for the test to script. GetServiceInfo answers provider "fake", model
+// "fake-model" (or the status the test sets). Thread-safe.
 class FakeLlmService final : public llm::v1::LlmService::CallbackService {
  public:
   grpc::ServerWriteReactor<llm::v1::StreamChatResponse>* StreamChat(
       grpc::CallbackServerContext* context, const llm::v1::StreamChatRequest* request) override;
+
+  grpc::ServerUnaryReactor* GetServiceInfo(grpc::CallbackServerContext* context,
+                                           const llm::v1::GetServiceInfoRequest* request,
+                                           llm::v1::ServiceInfo* response) override;
+  // What GetServiceInfo answers from now on instead of OK.
+  void set_info_status(grpc::Status status);
+  size_t info_calls() const;
+  // Until GetServiceInfo was called `count` times (false on timeout).
+  bool WaitForInfoCalls(size_t count, absl::Duration timeout) const;
 
   size_t calls() const;
   // The index-th call (0-based), or null while it has not arrived.
@@ -75,6 +86,8 @@ class FakeLlmService final : public llm::v1::LlmService::CallbackService {
  private:
   mutable absl::Mutex mu_;
   std::vector<std::shared_ptr<FakeReplyCall>> calls_ ABSL_GUARDED_BY(mu_);
+  grpc::Status info_status_ ABSL_GUARDED_BY(mu_);
+  size_t info_calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // The fake on a real gRPC server at 127.0.0.1:0. Destroying it cancels the calls still

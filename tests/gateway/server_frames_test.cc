@@ -9,6 +9,9 @@ namespace {
 
 using Json = nlohmann::json;
 constexpr std::string_view kSession = "3f2b6c1e-8d4a-4e0b-9c7d-2a1b3c4d5e6f";
+const ClientLimits kLimits{
+    .max_message_bytes = 262144, .max_active_replies = 4, .max_conversations = 32};
+const ServiceStatus kMock{.state = ServiceState::kReady, .provider = "mock", .model = "mock"};
 
 Json Parse(const std::string& frame) {
   Json json = Json::parse(frame, nullptr, false);
@@ -19,7 +22,7 @@ Json Parse(const std::string& frame) {
 TEST(ServerFrames, EveryFrameIsJsonWithSessionAndSeq) {
   Usage usage{.input_tokens = 12, .output_tokens = 34};
   std::vector<std::pair<std::string, std::string>> frames = {
-      {"connection_established", EncodeConnectionEstablished(kSession, 1, "tok")},
+      {"connection_established", EncodeConnectionEstablished(kSession, 1, "tok", kLimits, kMock)},
       {"stream_start", EncodeStreamStart(kSession, 2, "c1", "req-1")},
       {"stream_chunk", EncodeStreamChunk(kSession, 3, "c1", "a \"quoted\"\nline")},
       {"stream_end", EncodeStreamEnd(kSession, 4, "c1", "req-1", "end_turn", usage)},
@@ -34,6 +37,7 @@ TEST(ServerFrames, EveryFrameIsJsonWithSessionAndSeq) {
       {"history", EncodeHistory(kSession, 13, "c1", {})},
       {"conversations", EncodeConversations(kSession, 14, {})},
       {"conversation_deleted", EncodeConversationDeleted(kSession, 15, "c1")},
+      {"status", EncodeStatus(kSession, 16, kMock)},
   };
   uint64_t seq = 1;
   for (const auto& [type, frame] : frames) {
@@ -85,7 +89,8 @@ TEST(ServerFrames, TokenExpiredAndAuthenticated) {
 }
 
 TEST(ServerFrames, ResumeFramesCarryTheirFields) {
-  Json established = Parse(EncodeConnectionEstablished(kSession, 1, "secret-token"));
+  Json established =
+      Parse(EncodeConnectionEstablished(kSession, 1, "secret-token", kLimits, kMock));
   EXPECT_EQ(established["resumeToken"], "secret-token");
   for (auto [failure, name] : std::vector<std::pair<ResumeFailure, std::string>>{
            {ResumeFailure::kUnknownSession, "unknown_session"},
@@ -105,10 +110,44 @@ TEST(ServerFrames, ResumeFramesCarryTheirFields) {
   EXPECT_EQ(Parse(EncodeGoingAway(kSession, 3, 1234))["retryAfterMs"], 1234);
 }
 
+// What the page reads before it sends (message_limits.js, service_status.js): byte-exact,
+// since the page and older clients parse these names.
+TEST(ServerFrames, ConnectionEstablishedTellsTheLimitsAndTheService) {
+  EXPECT_EQ(EncodeConnectionEstablished(kSession, 1, "tok", kLimits, kMock),
+            "{\"type\":\"connection_established\",\"sessionId\":\"3f2b6c1e-8d4a-4e0b-9c7d-"
+            "2a1b3c4d5e6f\",\"seq\":1,\"resumeToken\":\"tok\",\"limits\":{\"maxMessageBytes\":"
+            "262144,\"maxActiveReplies\":4,\"maxConversations\":32},\"service\":{\"state\":"
+            "\"ready\",\"provider\":\"mock\",\"model\":\"mock\"},\"content\":\"Connected to "
+            "server\"}");
+  // Not known yet: empty names, never absent fields.
+  Json unknown = Parse(EncodeConnectionEstablished(kSession, 1, "tok", kLimits, ServiceStatus{}));
+  EXPECT_EQ(unknown["service"], Json::parse(R"({"state":"unavailable","provider":"","model":""})"));
+}
+
+TEST(ServerFrames, StatusNamesEveryStateAndEscapesTheNames) {
+  EXPECT_EQ(
+      EncodeStatus(
+          kSession, 7,
+          {.state = ServiceState::kReady, .provider = "claude", .model = "claude-sonnet-4-5"}),
+      "{\"type\":\"status\",\"sessionId\":\"3f2b6c1e-8d4a-4e0b-9c7d-2a1b3c4d5e6f\","
+      "\"seq\":7,\"service\":{\"state\":\"ready\",\"provider\":\"claude\",\"model\":"
+      "\"claude-sonnet-4-5\"}}");
+  for (auto [state, name] : std::vector<std::pair<ServiceState, std::string>>{
+           {ServiceState::kReady, "ready"},
+           {ServiceState::kUnavailable, "unavailable"},
+           {ServiceState::kDraining, "draining"}}) {
+    EXPECT_EQ(Parse(EncodeStatus(kSession, 2, {.state = state}))["service"]["state"], name);
+  }
+  // A name comes from llm-service: it is JSON-escaped, never raw.
+  Json odd = Parse(EncodeStatus(kSession, 3, {.provider = "a\"b", .model = "x\ny"}));
+  EXPECT_EQ(odd["service"]["provider"], "a\"b");
+  EXPECT_EQ(odd["service"]["model"], "x\ny");
+}
+
 TEST(ServerFrames, HistoryAndConversationList) {
-  Json history = Parse(EncodeHistory(kSession, 5, "c1",
-                                     {{.from_user = true, .content = "hi \"you\""},
-                                      {.from_user = false, .content = "hello\n"}}));
+  Json history = Parse(EncodeHistory(
+      kSession, 5, "c1",
+      {{.from_user = true, .content = "hi \"you\""}, {.from_user = false, .content = "hello\n"}}));
   EXPECT_EQ(history["conversationId"], "c1");
   ASSERT_EQ(history["messages"].size(), 2u);
   EXPECT_EQ(history["messages"][0]["role"], "user");

@@ -14,6 +14,7 @@
 #include "gateway/gateway_config.h"
 #include "gateway/gateway_services.h"
 #include "gateway/limits/identity_limits.h"
+#include "gateway/llm_client.h"
 #include "gateway/store/memory_session_store.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/fake_peer.h"
@@ -24,7 +25,8 @@ namespace {
 using State = ChatSession::State;
 using testing::FakePeer;
 
-// The table with real sessions (no replies: no llm-service), each attached to a fake peer
+// The table with real sessions (no replies: an llm-service nobody listens for, whose
+// state connection_established tells as unavailable), each attached to a fake peer
 // and detached again where a test needs it. The budget's expiries are posted to the
 // sessions' loop; the test thread runs them with poll().
 class SessionTableTest : public ::testing::Test {
@@ -34,6 +36,7 @@ class SessionTableTest : public ::testing::Test {
   SessionTableTest() {
     config_.resume_window = absl::Minutes(2);
     services_.config = &config_;
+    services_.llm = &llm_;
     services_.identities = &identities_;
     services_.sessions = &table_;
     services_.store = &store_;
@@ -43,9 +46,8 @@ class SessionTableTest : public ::testing::Test {
   std::shared_ptr<ChatSession> Open() {
     Principal principal;
     principal.identity = "user-a";
-    auto session =
-        std::make_shared<ChatSession>(services_, io_.get_executor(),
-                                      std::make_shared<const Principal>(std::move(principal)));
+    auto session = std::make_shared<ChatSession>(
+        services_, io_.get_executor(), std::make_shared<const Principal>(std::move(principal)));
     session->Open();
     auto peer = std::make_shared<FakePeer>();
     uint64_t attach_id = next_attach_id_++;
@@ -73,6 +75,7 @@ class SessionTableTest : public ::testing::Test {
 
   boost::asio::io_context io_;  // first: the sessions' timers go before it
   GatewayConfig config_;
+  LlmClient llm_{"127.0.0.1:1"};  // port 1: nothing listens there
   IdentityLimits identities_{IdentityLimitRules{}};
   MemorySessionStore store_;
   SessionTable table_{kBudget};

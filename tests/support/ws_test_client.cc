@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <cctype>
@@ -183,7 +184,67 @@ bool WsTestClient::SendJson(const Json& message, std::chrono::milliseconds timeo
   return SendText(message.dump(), timeout);
 }
 
+namespace {
+
+bool IsStatus(const Json& frame) {
+  return frame.is_object() && frame.value("type", "") == "status";
+}
+
+}  // namespace
+
 std::optional<Json> WsTestClient::ReadJson(std::chrono::milliseconds timeout) {
+  if (!frames_.empty()) {
+    Json frame = std::move(frames_.front());
+    frames_.pop_front();
+    return frame;
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    auto frame = ReadFrame(std::max(left, 1ms));
+    if (!frame.has_value() || !IsStatus(*frame)) return frame;
+    ++statuses_received_;
+    statuses_.push_back(std::move(*frame));
+  }
+}
+
+std::optional<Json> WsTestClient::ReadStatus(std::chrono::milliseconds timeout) {
+  if (!statuses_.empty()) {
+    Json frame = std::move(statuses_.front());
+    statuses_.pop_front();
+    return frame;
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left <= 0ms) return std::nullopt;
+    auto frame = ReadFrame(left);
+    if (!frame.has_value()) return std::nullopt;
+    if (IsStatus(*frame)) {
+      ++statuses_received_;
+      return frame;
+    }
+    frames_.push_back(std::move(*frame));
+  }
+}
+
+bool WaitForService(WsTestClient& client, Json told, const Json& want,
+                    std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (told != want) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left <= 0ms) return false;
+    auto status = client.ReadStatus(left);
+    if (!status.has_value()) return false;
+    told = (*status)["service"];
+  }
+  return true;
+}
+
+std::optional<Json> WsTestClient::ReadFrame(std::chrono::milliseconds timeout) {
   buffer_.clear();
   auto ec = Run(
       [&](Completion done) {

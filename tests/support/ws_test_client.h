@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -56,7 +57,14 @@ class WsTestClient {
   bool SendJson(const Json& message, std::chrono::milliseconds timeout = 5s);
 
   // The next text frame, parsed; nullopt on timeout, close or a frame that is not JSON.
+  // `status` frames (llm-service went or came back, the gateway drains) come at times a
+  // test does not choose: they are set aside for ReadStatus, not returned here.
   std::optional<Json> ReadJson(std::chrono::milliseconds timeout = 5s);
+  // The next `status` frame, set aside or read now (other frames read meanwhile are kept
+  // for ReadJson, in order).
+  std::optional<Json> ReadStatus(std::chrono::milliseconds timeout = 5s);
+  // How many status frames were read so far, by either call.
+  int statuses_received() const { return statuses_received_; }
   // Reads frames until one has "type" == `type`; the frames before it go to *skipped.
   std::optional<Json> ReadUntilType(std::string_view type, std::chrono::milliseconds timeout = 5s,
                                     std::vector<Json>* skipped = nullptr);
@@ -83,10 +91,15 @@ class WsTestClient {
                                std::chrono::milliseconds timeout);
 
   using Stream = boost::beast::websocket::stream<common::TransportStream>;
+  // One text frame off the socket, parsed, whatever its type.
+  std::optional<Json> ReadFrame(std::chrono::milliseconds timeout);
 
   boost::asio::io_context io_;
   std::unique_ptr<Stream> ws_;  // made by Connect
   boost::beast::flat_buffer buffer_;
+  std::deque<Json> frames_;    // read by ReadStatus, for ReadJson
+  std::deque<Json> statuses_;  // read by ReadJson, for ReadStatus
+  int statuses_received_ = 0;
   std::map<std::string, std::string> response_headers_;  // lowercase names
   std::string response_body_;
   int handshake_status_ = 0;
@@ -94,6 +107,13 @@ class WsTestClient {
   int pongs_received_ = 0;
   boost::beast::error_code last_error_;
 };
+
+// True once the service the client was last told of (`told`: connection_established's
+// "service", then each status frame's, read from `client`) equals `want`. The gateway may
+// accept a connection before its own channel to llm-service is up: the first word can be
+// "unavailable", followed by a status frame.
+bool WaitForService(WsTestClient& client, Json told, const Json& want,
+                    std::chrono::milliseconds timeout = 10s);
 
 struct HttpResult {
   int status = 0;  // 0: no response

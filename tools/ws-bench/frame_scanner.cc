@@ -79,6 +79,7 @@ FrameType TypeFromName(std::string_view name) {
   if (name == "connection_established") return FrameType::kConnectionEstablished;
   if (name == "error") return FrameType::kError;
   if (name == "session_resumed") return FrameType::kSessionResumed;
+  if (name == "status") return FrameType::kStatus;
   return FrameType::kUnknown;
 }
 

@@ -14,6 +14,7 @@ enum class FrameType {
   kStreamEnd,
   kError,
   kSessionResumed,
+  kStatus,   // the service behind the gateway changed; seq 0, outside the seq order
   kUnknown,  // a "type" this tool does not know
 };
 

@@ -213,6 +213,8 @@ void ResumeSession::HandleSessionFrame(const ServerFrame& frame) {
   }
   if (frame.session_id != session_id_) stats_->AddViolation("wrong_session_id");
   if (frame.type == FrameType::kSessionResumed) return HandleResumed(frame);
+  // Outside the seq order (seq 0), whatever the phase (a drain sends one).
+  if (frame.type == FrameType::kStatus) return;
   if (frame.type == FrameType::kConnectionEstablished) {
     return stats_->AddViolation("repeated_connection_established");
   }

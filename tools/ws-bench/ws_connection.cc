@@ -142,6 +142,8 @@ void WsConnection::HandleReplyFrame(ServerFrame& frame) {
       return;
     case FrameType::kSessionResumed:
       return stats_->AddViolation("unexpected_session_resumed");
+    case FrameType::kStatus:
+      return;  // llm-service went or came back: the replies say what it meant for them
     case FrameType::kUnknown:
       return stats_->AddViolation("unknown_type");
   }
