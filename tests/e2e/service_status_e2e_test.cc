@@ -3,6 +3,7 @@
 // and comes back and when the gateway drains, and the log lines an operator reads for each
 // transition, once each.
 #include <csignal>
+#include <optional>
 #include <regex>
 #include <string>
 
@@ -28,6 +29,15 @@ std::optional<Json> Established(WsTestClient& client, int port) {
   auto hello = client.ReadJson();
   if (!hello.has_value() || (*hello)["type"] != "connection_established") return std::nullopt;
   return hello;
+}
+
+// Connects and reads until the client has been told the mock answers.
+void OpenOnceTheMockAnswers(StreamgatePair& pair, WsTestClient& client,
+                            std::optional<Json>* established) {
+  *established = Established(client, pair.gateway_port());
+  ASSERT_TRUE(established->has_value());
+  ASSERT_TRUE(WaitForService(client, (**established)["service"], kMockReady))
+      << pair.gateway().OutputForDiagnostics();
 }
 
 TEST(ServiceStatusE2e, ConnectionEstablishedTellsTheLimitsAndThatTheMockAnswers) {
@@ -56,9 +66,8 @@ TEST(ServiceStatusE2e, LlmServiceGoingAndComingBackIsToldToClientsAndLoggedOnceE
   StreamgatePair pair;
   ASSERT_TRUE(pair.ok());
   WsTestClient client;
-  auto established = Established(client, pair.gateway_port());
-  ASSERT_TRUE(established.has_value());
-  ASSERT_TRUE(WaitForService(client, (*established)["service"], kMockReady));
+  std::optional<Json> established;
+  ASSERT_NO_FATAL_FAILURE(OpenOnceTheMockAnswers(pair, client, &established));
   const int told_at_start = client.statuses_received();
   const std::string target = "127.0.0.1:" + std::to_string(pair.llm_port());
 
@@ -95,9 +104,8 @@ TEST(ServiceStatusE2e, ADrainSaysDrainingBeforeGoingAway) {
   StreamgatePair pair;
   ASSERT_TRUE(pair.ok());
   WsTestClient client;
-  auto established = Established(client, pair.gateway_port());
-  ASSERT_TRUE(established.has_value());
-  ASSERT_TRUE(WaitForService(client, (*established)["service"], kMockReady));
+  std::optional<Json> established;
+  ASSERT_NO_FATAL_FAILURE(OpenOnceTheMockAnswers(pair, client, &established));
   const int told = client.statuses_received();
   pair.gateway().Signal(SIGTERM);
   // ReadJson returns the first frame that is not a status: the draining one came before it.
