@@ -15,8 +15,8 @@
 #include "gateway/conversation.h"
 #include "gateway/gateway_services.h"
 #include "gateway/limits/identity_limits.h"
-#include "gateway/llm_stream_call.h"
 #include "gateway/replay_log.h"
+#include "gateway/reply_backend.h"
 #include "gateway/resume_tokens.h"
 #include "gateway/server_frames.h"
 
@@ -31,12 +31,14 @@ struct SessionSnapshot;
 // (`resume`) gets what it missed, exactly once, and goes on live.
 //
 // At most one connection is attached; the session speaks to it through Peer and knows
-// nothing of sockets. Owned by the SessionTable (shared: posted events and the attached
+// nothing of sockets. Likewise it starts, cancels and paces replies through a ReplyBackend
+// (services.replies) and knows nothing of gRPC: events and ends come in its own terms.
+// Owned by the SessionTable (shared: posted events and the attached
 // connection hold it too). Every method runs on the session's loop (`executor()`): the
 // loop of the connection that created it, so that a session and its first connection
 // (almost always its only one) share one loop and their calls are plain calls; a
 // connection on another loop (a resume) dispatches to it.
-class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<ChatSession> {
+class ChatSession : public ReplyObserver, public std::enable_shared_from_this<ChatSession> {
  public:
   // The attached connection as the session sees it. Called on the session's loop; the
   // connection dispatches to its own.
@@ -160,13 +162,12 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
   ConversationState* FindConversation(std::string_view id);
   ConversationState* ConversationFor(std::string_view id, bool create);
   void StartReply(ConversationState& conversation, std::string content);
-  void OnConnectCheck(uint64_t call_id);
-  void EndReply(ActiveReply& reply, const grpc::Status& status);
+  void EndReply(ActiveReply& reply, ReplyEnd end);
   void CancelReplies();
   void PauseReplies(bool paused);
   ActiveReply* FindReply(uint64_t call_id);
   uint64_t OldestRunningReplySeq() const;
-  static uint64_t TokensUsed(const ActiveReply& reply, const grpc::Status& status);
+  static uint64_t TokensUsed(const ActiveReply& reply, const ReplyEnd& end);
   void SendHistory(std::string_view conversation);
   void SendConversations();
   void DeleteConversation(std::string_view conversation);
@@ -175,8 +176,10 @@ class ChatSession : public LlmCallObserver, public std::enable_shared_from_this<
                            const std::string* pending_user = nullptr);
   int64_t NowMs() const;
 
-  void OnCallMessage(uint64_t call_id, llm::v1::StreamChatResponse message) override;
-  void OnCallDone(uint64_t call_id, const grpc::Status& status) override;
+  // ReplyObserver: the events of the reply `reply_id` (ActiveReply::call_id).
+  void OnReplyStarted(uint64_t reply_id) override;
+  void OnReplyDelta(uint64_t reply_id, std::string text) override;
+  void OnReplyEnd(uint64_t reply_id, ReplyEnd end) override;
 
   const GatewayServices& services_;
   const Executor executor_;

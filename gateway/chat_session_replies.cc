@@ -122,7 +122,7 @@ void ChatSession::StartReply(ConversationState& conversation, std::string conten
   common::Logger("session")->info("reply start session={} conversation={} request={} history={}",
                                   id_, conversation.id, request_id,
                                   conversation.history.exchanges());
-  auto reply = std::make_unique<ActiveReply>(executor_);
+  auto reply = std::make_unique<ActiveReply>();
   reply->conversation = &conversation;
   reply->call_id = call_id;
   reply->request_id = std::move(request_id);
@@ -141,15 +141,12 @@ void ChatSession::StartReply(ConversationState& conversation, std::string conten
   // What was asked is stored now: after a crash the reply ends `interrupted` and the
   // exchange keeps the text the store had (Restore).
   PersistConversation(conversation, &started.user_text);
-  started.call = LlmStreamCall::Start(services_.llm->stub(), std::move(request),
-                                      config.reply_timeout, call_id, executor_, weak_from_this());
-  if (replies_paused_) started.call->Pause();
-  // The call waits for llm-service to become reachable; bound that wait.
-  started.connect_timer.expires_after(absl::ToChronoMilliseconds(config.connect_timeout));
-  started.connect_timer.async_wait([weak = weak_from_this(), call_id](ErrorCode ec) {
-    if (ec) return;
-    if (auto session = weak.lock()) session->OnConnectCheck(call_id);
-  });
+  started.call = services_.replies->Start(ReplyStart{.reply_id = call_id,
+                                                     .request = std::move(request),
+                                                     .timeout = config.reply_timeout,
+                                                     .connect_timeout = config.connect_timeout},
+                                          executor_, weak_from_this());
+  if (replies_paused_) started.call->Pause(true);
 }
 
 ChatSession::ActiveReply* ChatSession::FindReply(uint64_t call_id) {
@@ -173,85 +170,58 @@ uint64_t ChatSession::OldestRunningReplySeq() const {
   return oldest;
 }
 
-void ChatSession::OnConnectCheck(uint64_t call_id) {
-  ActiveReply* reply = FindReply(call_id);
-  if (reply == nullptr || reply->heard_back) return;
-  // Connected but slow to answer (a model can take a while) is fine; unreachable is not.
-  if (services_.llm->IsConnected()) return;
-  reply->connect_timed_out = true;
-  // The call waits for a connection (wait_for_ready), so it would end CANCELLED, which tells
-  // an operator nothing: its end is logged with this reason instead (the client's error
-  // stays the generic upstream_unavailable).
-  reply->call->Abandon(
-      grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                   absl::StrCat("llm-service not reachable within --llm-connect-timeout ",
-                                absl::FormatDuration(services_.config->connect_timeout))));
-}
-
-void ChatSession::OnCallMessage(uint64_t call_id, llm::v1::StreamChatResponse message) {
-  ActiveReply* reply = FindReply(call_id);
+void ChatSession::OnReplyStarted(uint64_t reply_id) {
+  ActiveReply* reply = FindReply(reply_id);
   if (reply == nullptr || state_ == State::kClosed) return;
-  reply->heard_back = true;
-  const std::string& cid = reply->conversation->id;
-  switch (message.event_case()) {
-    case llm::v1::StreamChatResponse::kStarted:
-      reply->started = true;
-      reply->first_seq =
-          Send([&](uint64_t seq) { return EncodeStreamStart(id_, seq, cid, reply->request_id); });
-      break;
-    case llm::v1::StreamChatResponse::kDelta:
-      reply->assistant_text += message.delta().text();
-      log_.PushChunk(cid, std::move(*message.mutable_delta()->mutable_text()));
-      Pump();
-      break;
-    case llm::v1::StreamChatResponse::kCompleted:
-      reply->completed = true;
-      reply->stop_reason = message.completed().stop_reason();
-      reply->usage = Usage{message.completed().usage().input_tokens(),
-                           message.completed().usage().output_tokens()};
-      break;
-    case llm::v1::StreamChatResponse::EVENT_NOT_SET:
-      break;
-  }
+  reply->started = true;
+  reply->first_seq = Send([&](uint64_t seq) {
+    return EncodeStreamStart(id_, seq, reply->conversation->id, reply->request_id);
+  });
 }
 
-void ChatSession::OnCallDone(uint64_t call_id, const grpc::Status& status) {
-  ActiveReply* reply = FindReply(call_id);
+void ChatSession::OnReplyDelta(uint64_t reply_id, std::string text) {
+  ActiveReply* reply = FindReply(reply_id);
+  if (reply == nullptr || state_ == State::kClosed) return;
+  reply->assistant_text += text;
+  log_.PushChunk(reply->conversation->id, std::move(text));
+  Pump();
+}
+
+void ChatSession::OnReplyEnd(uint64_t reply_id, ReplyEnd end) {
+  ActiveReply* reply = FindReply(reply_id);
   if (reply == nullptr) return;
-  EndReply(*reply, status);
+  EndReply(*reply, std::move(end));
 }
 
-uint64_t ChatSession::TokensUsed(const ActiveReply& reply, const grpc::Status& status) {
-  if (status.ok() && reply.completed) {
-    return uint64_t{reply.usage.input_tokens} + reply.usage.output_tokens;
+uint64_t ChatSession::TokensUsed(const ActiveReply& reply, const ReplyEnd& end) {
+  if (end.kind == ReplyEnd::Kind::kCompleted) {
+    return uint64_t{end.usage.input_tokens} + end.usage.output_tokens;
   }
   // No usage came: a reply that never started cost nothing upstream; one that did is
   // charged its input and the text it produced, estimated like the input.
   return reply.started ? reply.input_estimate + QuarterOf(reply.assistant_text.size()) : 0;
 }
 
-void ChatSession::EndReply(ActiveReply& active, const grpc::Status& status) {
+void ChatSession::EndReply(ActiveReply& active, ReplyEnd end) {
   ConversationState& conversation = *active.conversation;
   std::unique_ptr<ActiveReply> ended = std::move(conversation.reply);
   --active_replies_;
-  ended->connect_timer.cancel();
   ActiveReply& reply = *ended;
-  reply.permit.End(TokensUsed(reply, status));
+  reply.permit.End(TokensUsed(reply, end));
   conversation.last_activity_ms = NowMs();
   const std::string& cid = conversation.id;
   auto log = common::Logger("session");
-  bool cancelled = status.error_code() == grpc::StatusCode::CANCELLED;
   if (state_ == State::kClosed) {
     // The session is gone; nothing is sent or kept.
-  } else if (status.ok() && reply.completed) {
+  } else if (end.kind == ReplyEnd::Kind::kCompleted) {
     log->info("reply end session={} conversation={} request={} status=OK", id_, cid,
               reply.request_id);
     conversation.history.Record(reply.user_text, reply.assistant_text);
     PersistConversation(conversation);
     Send([&](uint64_t seq) {
-      return EncodeStreamEnd(id_, seq, cid, reply.request_id, reply.stop_reason, reply.usage);
+      return EncodeStreamEnd(id_, seq, cid, reply.request_id, end.stop_reason, end.usage);
     });
-  } else if (reply.cancel_requested && cancelled) {
+  } else if (reply.cancel_requested && end.kind == ReplyEnd::Kind::kCancelled) {
     log->info("reply cancelled session={} conversation={} request={}", id_, cid, reply.request_id);
     // The user saw this much of the reply; it stays part of the conversation.
     conversation.history.Record(reply.user_text, reply.assistant_text);
@@ -260,15 +230,10 @@ void ChatSession::EndReply(ActiveReply& active, const grpc::Status& status) {
   } else {
     // The user's cancel and a closed session ended above; what is left is a failure of
     // llm-service or of the way to it, for operators to see with its cause.
-    ClientError error = status.ok()               ? ClientError::kInternal
-                        : reply.connect_timed_out ? ClientError::kUpstreamUnavailable
-                                                  : ClientErrorForStatus(status);
+    ClientError error = end.error;
     log->warn(
         "reply failed session={} conversation={} request={} grpc_status={} detail=\"{}\" code={}",
-        id_, cid, reply.request_id,
-        absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
-        status.ok() ? "stream ended without a completed event" : status.error_message(),
-        ErrorCodeName(error));
+        id_, cid, reply.request_id, end.cause_code, end.cause_detail, ErrorCodeName(error));
     // No trace in the history; the stored pending turn goes.
     PersistConversation(conversation);
     Send([&](uint64_t seq) {
@@ -297,7 +262,6 @@ void ChatSession::Interrupt() {
                                      ClientError::kInterrupted);
     });
     reply.call->Cancel();
-    reply.connect_timer.cancel();
     log_.OnReplyEnded(reply.first_seq, 0);
     conversation->reply.reset();
     --active_replies_;
@@ -313,7 +277,6 @@ void ChatSession::CancelReplies() {
   for (auto& conversation : *conversations_) {
     if (!conversation->reply) continue;
     conversation->reply->call->Cancel();
-    conversation->reply->connect_timer.cancel();
   }
 }
 
@@ -324,11 +287,7 @@ void ChatSession::PauseReplies(bool paused) {
   if (!conversations_) return;
   for (auto& conversation : *conversations_) {
     if (!conversation->reply) continue;
-    if (paused) {
-      conversation->reply->call->Pause();
-    } else {
-      conversation->reply->call->Resume();
-    }
+    conversation->reply->call->Pause(paused);
   }
 }
 
@@ -365,7 +324,6 @@ void ChatSession::DeleteConversation(std::string_view cid) {
   if (conversation->reply) {
     // Deleting a conversation stops its reply; the end is not reported (it is gone).
     conversation->reply->call->Cancel();
-    conversation->reply->connect_timer.cancel();
     conversation->reply.reset();
     --active_replies_;
   }

@@ -9,32 +9,23 @@
 #include "gateway/chat_session.h"
 #include "gateway/conversation.h"
 #include "gateway/limits/identity_limits.h"
-#include "gateway/llm_stream_call.h"
+#include "gateway/reply_backend.h"
 #include "gateway/server_frames.h"
 
 namespace streamgate::gateway {
 
 struct ChatSession::ActiveReply {
-  explicit ActiveReply(const boost::asio::any_io_executor& executor) : connect_timer(executor) {}
-
   ConversationState* conversation = nullptr;
   uint64_t call_id = 0;
   uint64_t first_seq = 0;  // its stream_start (or first frame), for the log's retention
   std::string request_id;
-  std::shared_ptr<LlmStreamCall> call;
+  std::shared_ptr<ReplyHandle> call;  // from services_.replies
   std::string user_text;
   std::string assistant_text;   // what the client has been sent so far
   uint64_t input_estimate = 0;  // tokens: a quarter of the request's bytes
-  bool heard_back = false;      // any message arrived from llm-service
   bool started = false;         // llm-service reported the reply started
-  bool completed = false;
   bool cancel_requested = false;
-  bool connect_timed_out = false;
-  std::string stop_reason;
-  Usage usage;
   IdentityLimits::ReplyPermit permit;
-  // The call waits for llm-service to become reachable; this bounds that wait.
-  boost::asio::steady_timer connect_timer;
 };
 
 struct ChatSession::ConversationState {
@@ -65,7 +56,7 @@ struct ChatSession::Lifecycle {
   std::unique_ptr<boost::asio::steady_timer> persist_timer;
   bool persist_scheduled = false;
   bool persist_long = false;  // the armed wait is the attached one, kAttachedFlushIntervals long
-  bool flush_soon = false;    // a reply ended since the last batch: its end goes within one interval
+  bool flush_soon = false;  // a reply ended since the last batch: its end goes within one interval
   uint64_t persisted_seq = 0;  // the store has every frame up to this
   uint64_t dropped_below = 0;  // and was told frames below this are no longer needed
   uint64_t reserved_seq = 0;   // StoredSession::seq_reserved as last put

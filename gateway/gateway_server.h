@@ -19,6 +19,7 @@
 #include "gateway/limits/identity_limits.h"
 #include "gateway/listener.h"
 #include "gateway/llm_client.h"
+#include "gateway/reply_backend.h"
 #include "gateway/session_table.h"
 #include "gateway/store/session_store.h"
 #include "gateway/tls_context_source.h"
@@ -66,6 +67,7 @@ class GatewayServer {
   AddressAdmission addresses_;
   IdentityLimits identities_;
   std::unique_ptr<LlmClient> llm_;
+  std::unique_ptr<ReplyBackend> replies_;  // over llm_
   ConnectionRegistry registry_;
   std::atomic<bool> draining_{false};
   GatewayServices services_;

@@ -6,6 +6,7 @@ namespace streamgate::gateway {
 
 struct GatewayConfig;
 class LlmClient;
+class ReplyBackend;
 class ConnectionRegistry;
 class AnonymousPrincipals;
 class Authenticator;
@@ -22,7 +23,8 @@ class SessionStore;
 // connection, since idle connections are the many). Each service is thread-safe itself.
 struct GatewayServices {
   const GatewayConfig* config = nullptr;
-  LlmClient* llm = nullptr;
+  LlmClient* llm = nullptr;  // llm-service's channel: its reachability, /readyz
+  ReplyBackend* replies = nullptr;
   ConnectionRegistry* registry = nullptr;
   const std::atomic<bool>* draining = nullptr;  // set once at SIGTERM
   const Authenticator* auth = nullptr;

@@ -28,6 +28,8 @@ ChatSessionTest::ChatSessionTest() {
   EXPECT_TRUE(WaitForServiceStatus(llm_->reachability(), FakeServiceReady(), absl::Seconds(20)));
   services_.config = &config_;
   services_.llm = llm_.get();
+  replies_ = std::make_unique<PerCallReplyBackend>(llm_.get());
+  services_.replies = replies_.get();
   services_.identities = &identities_;
   services_.sessions = &sessions_;
   services_.store = &store_;
@@ -152,7 +154,7 @@ void ChatSessionTest::Request(ChatSession& session, ClientMessage::Type type,
   session.HandleMessage(std::move(message));
 }
 
-bool ChatSessionTest::RunUntil(const std::function<bool()>& done, absl::Duration timeout) {
+bool RunIoUntil(const std::function<bool()>& done, absl::Duration timeout) {
   auto deadline = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(timeout);
   while (!done()) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
@@ -161,6 +163,10 @@ bool ChatSessionTest::RunUntil(const std::function<bool()>& done, absl::Duration
     TestIo().run_one_for(std::chrono::milliseconds(5));
   }
   return true;
+}
+
+bool ChatSessionTest::RunUntil(const std::function<bool()>& done, absl::Duration timeout) {
+  return RunIoUntil(done, timeout);
 }
 
 std::shared_ptr<FakeReplyCall> ChatSessionTest::WaitForCall(size_t index) {

@@ -13,6 +13,7 @@
 #include "gateway/gateway_services.h"
 #include "gateway/limits/identity_limits.h"
 #include "gateway/llm_client.h"
+#include "gateway/per_call_backend.h"
 #include "gateway/session_table.h"
 #include "gateway/store/memory_session_store.h"
 #include "gtest/gtest.h"
@@ -26,6 +27,9 @@ namespace streamgate::gateway::testing {
 // a time no test controls, and that post must stay valid whichever test runs then. Its
 // work guard keeps run_one_for waiting rather than returning at once when idle.
 boost::asio::io_context& TestIo();
+
+// Runs TestIo() until `done` holds, for at most `timeout`.
+bool RunIoUntil(const std::function<bool()>& done, absl::Duration timeout = absl::Seconds(20));
 
 // Waits until `reachability` says `want` (through a listener it sets and then removes).
 bool WaitForServiceStatus(LlmReachability& reachability, const ServiceStatus& want,
@@ -75,6 +79,7 @@ class ChatSessionTest : public ::testing::Test {
   GatewayConfig config_;
   FakeLlmServer llm_server_;
   std::unique_ptr<LlmClient> llm_;
+  std::unique_ptr<PerCallReplyBackend> replies_;
   IdentityLimits identities_{IdentityLimitRules{}};
   SessionTable sessions_{size_t{256} << 20};
   MemorySessionStore store_;
