@@ -75,12 +75,14 @@ void ChatSession::Attach(std::shared_ptr<Peer> peer, uint64_t attach_id) {
                       .max_active_replies = config.max_active_replies,
                       .max_conversations = config.max_conversations};
   ServiceStatus service = services_.llm->reachability().Current();
+  told_service_version_ = service.version;
   SendEphemeral(
       [&](uint64_t seq) { return EncodeConnectionEstablished(id_, seq, token, limits, service); });
 }
 
 void ChatSession::OnServiceStatus(std::shared_ptr<const ServiceStatus> status) {
-  if (state_ != State::kAttached || !peer_) return;
+  if (state_ != State::kAttached || !peer_ || status->version <= told_service_version_) return;
+  told_service_version_ = status->version;
   status_to_send_ = std::move(status);
   Pump();
 }

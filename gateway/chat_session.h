@@ -106,8 +106,9 @@ class ChatSession : public ReplyObserver, public std::enable_shared_from_this<Ch
   // The service behind the gateway changed: an attached connection gets a `status` frame
   // next, ahead of any queued frame, with seq 0: it is outside the session's seq order (not
   // logged, never replayed), so a client's seqs stay contiguous whenever it arrives. A newer
-  // change replaces one not yet sent. A detached session skips it: the connection that
-  // resumes was told the state in its own connection_established.
+  // change replaces one not yet sent; one not newer than what the connection was told (a
+  // change published while it attached) is dropped. A detached session skips it: the
+  // connection that resumes was told the state in its own connection_established.
   void OnServiceStatus(std::shared_ptr<const ServiceStatus> status);
   // SIGTERM: idle sessions go at once (going_away, close 1012), busy ones when their
   // replies end; Interrupt() at the drain deadline ends the replies still running.
@@ -193,6 +194,7 @@ class ChatSession : public ReplyObserver, public std::enable_shared_from_this<Ch
   std::unique_ptr<std::vector<std::unique_ptr<ConversationState>>> conversations_;
   std::shared_ptr<Peer> peer_;
   std::shared_ptr<const ServiceStatus> status_to_send_;  // shared by every session told
+  uint64_t told_service_version_ = 0;                    // ServiceStatus::version
   uint64_t attach_id_ = 0;
   bool peer_busy_ = false;  // a delivered frame is being written
   bool reading_paused_ = false;

@@ -140,8 +140,8 @@ void LlmReachability::SetListener(Listener listener) {
 }
 
 ServiceStatus LlmReachability::Current() const {
-  absl::MutexLock lock(&mu_);
-  return StatusLocked();
+  absl::MutexLock lock(&published_mu_);
+  return published_;
 }
 
 ServiceStatus LlmReachability::StatusLocked() const {
@@ -156,9 +156,17 @@ ServiceStatus LlmReachability::StatusLocked() const {
 
 void LlmReachability::Publish() {
   absl::MutexLock publish(&publish_mu_);
-  ServiceStatus now = Current();
-  if (now == published_) return;
-  published_ = now;
+  ServiceStatus now;
+  {
+    absl::MutexLock lock(&mu_);
+    now = StatusLocked();
+  }
+  {
+    absl::MutexLock lock(&published_mu_);
+    if (now == published_) return;
+    now.version = published_.version + 1;
+    published_ = now;
+  }
   if (listener_) listener_(now);
 }
 

@@ -45,6 +45,8 @@ class LlmReachability {
   // Replaces the listener (an empty one removes it); returns once no call of the old one is
   // running, so its captures may go right after.
   void SetListener(Listener listener);
+  // The last change published to the listener, with its version: a client told this and
+  // then every later change the listener passes on misses none and gets none twice.
   ServiceStatus Current() const;
 
  private:
@@ -76,7 +78,9 @@ class LlmReachability {
   // the changes in the order they happened. Taken before mu_, never inside it.
   absl::Mutex publish_mu_;
   Listener listener_ ABSL_GUARDED_BY(publish_mu_);
-  ServiceStatus published_ ABSL_GUARDED_BY(publish_mu_);
+  // Written under publish_mu_ too, read by Current() without waiting for a listener run.
+  mutable absl::Mutex published_mu_;
+  ServiceStatus published_ ABSL_GUARDED_BY(published_mu_);
 };
 
 }  // namespace streamgate::gateway

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -32,8 +33,13 @@ struct ServiceStatus {
   // llm-service has answered once.
   std::string provider;
   std::string model;
+  // LlmReachability's count of published changes: a session that was told version N in
+  // its connection_established skips a change it was already told. Not part of equality.
+  uint64_t version = 0;
 
-  bool operator==(const ServiceStatus&) const = default;
+  bool operator==(const ServiceStatus& other) const {
+    return state == other.state && provider == other.provider && model == other.model;
+  }
 };
 
 }  // namespace streamgate::gateway

@@ -34,8 +34,28 @@ TEST_F(ChatSessionTest, ConnectionEstablishedTellsTheConfiguredLimits) {
             Json::parse(R"({"state":"ready","provider":"fake","model":"fake-model"})"));
 }
 
+// A change as LlmReachability publishes it: each newer than the last, and newer than what
+// the fixture's client had published when the session attached (a handful of changes).
 std::shared_ptr<const ServiceStatus> Shared(ServiceStatus status) {
+  static uint64_t version = 1000;
+  status.version = ++version;
   return std::make_shared<const ServiceStatus>(std::move(status));
+}
+
+// connection_established told version N: a change published while the session attached
+// (N or older, its post still on the way) is not told twice.
+TEST_F(ChatSessionTest, AChangeTheConnectionWasAlreadyToldIsDropped) {
+  std::shared_ptr<FakePeer> peer;
+  auto session = OpenAttached(&peer);
+  TestIo().poll();
+  ServiceStatus told = llm_->reachability().Current();
+  ASSERT_GT(told.version, 0u);
+  session->OnServiceStatus(std::make_shared<const ServiceStatus>(told));
+  EXPECT_EQ(peer->delivered.size(), 1u);
+  ServiceStatus newer = kDown;
+  newer.version = told.version + 1;
+  session->OnServiceStatus(std::make_shared<const ServiceStatus>(newer));
+  EXPECT_EQ(peer->delivered.size(), 2u);
 }
 
 // Outside the seq order: the frames around a status keep contiguous seqs.
