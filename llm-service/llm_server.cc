@@ -42,8 +42,10 @@ v1::ServiceInfo DescribeService(const LlmServiceConfig& config, const Provider& 
 
 LlmServer::LlmServer(const LlmServiceConfig& config, Provider* provider)
     : auth_tokens_file_(config.auth_tokens_file),
-      service_(provider, static_cast<size_t>(config.max_queued_bytes_per_call),
-               config.max_concurrent_calls),
+      engine_(provider, static_cast<size_t>(config.max_queued_bytes_per_call),
+              config.max_concurrent_calls),
+      service_(&engine_),
+      chat_service_(&engine_),
       info_service_(DescribeService(config, *provider)) {}
 
 LlmServer::~LlmServer() {
@@ -87,6 +89,7 @@ absl::StatusOr<std::unique_ptr<LlmServer>> LlmServer::Start(const LlmServiceConf
   // what one call may hold, not on what reaches the socket.
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_request_bytes));
   builder.RegisterService(&server->service_);
+  builder.RegisterService(&server->chat_service_);
   builder.RegisterService(&server->info_service_);
   builder.RegisterCallbackGenericService(&server->unregistered_methods_);
   if (!config.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
@@ -149,6 +152,8 @@ void LlmServer::Shutdown(absl::Duration drain_timeout) {
   // Health watchers see NOT_SERVING; Shutdown refuses new calls, lets running ones finish
   // until the deadline and cancels the rest.
   server_->GetHealthCheckService()->SetServingStatus(false);
+  // Chat streams are long-lived: they are told, take no new replies and end once theirs have.
+  chat_service_.Drain();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + drain_timeout));
   server_->Wait();
   server_.reset();

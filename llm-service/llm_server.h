@@ -9,17 +9,20 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "llm-service/call_authenticator.h"
+#include "llm-service/chat_service.h"
 #include "llm-service/llm_service_config.h"
 #include "llm-service/llm_stream_service.h"
 #include "llm-service/provider.h"
+#include "llm-service/reply_engine.h"
 #include "llm-service/server_certificates.h"
 #include "llm-service/service_info_service.h"
 
 namespace streamgate::llm {
 
-// llm-service's gRPC server: StreamChat, GetServiceInfo, the standard health service, and the door
-// in front of them (TLS or mTLS, bearer tokens, request size, concurrent calls), and server
-// reflection when the config asks for it and main linked gRPC's reflection plugin.
+// llm-service's gRPC server: StreamChat and Chat (one reply engine behind both),
+// GetServiceInfo, the standard health service, and the door in front of them (TLS or mTLS, bearer
+// tokens, request size, concurrent calls), and server reflection when the config asks for it and
+// main linked gRPC's reflection plugin.
 //
 // Owned by main. Start, Reload and Shutdown run on main's thread; the calls themselves run
 // on gRPC's threads. The provider must outlive the server.
@@ -36,7 +39,8 @@ class LlmServer {
   int port() const { return port_; }
   // For the ready line: "tls=off|on|mtls auth=none|tokens ...".
   std::string Describe() const;
-  const CallTracker& calls() const { return service_.calls(); }
+  const CallTracker& calls() const { return engine_.calls(); }
+  size_t chat_streams() const { return chat_service_.streams(); }
 
   // SIGHUP: re-reads the token file and the certificates. A file that fails to load is
   // logged and leaves what was loaded before in place. Logs "credentials reloaded entries=N"
@@ -51,9 +55,11 @@ class LlmServer {
   LlmServer(const LlmServiceConfig& config, Provider* provider);
 
   const std::string auth_tokens_file_;
+  ReplyEngine engine_;  // both front doors' replies
   LlmStreamService service_;
+  ChatService chat_service_;
   ServiceInfoService info_service_;
-  // LlmStreamService and ServiceInfoService each mark the other's method generic, and gRPC
+  // The three services each mark the others' methods generic, and gRPC
   // builds no server with generic methods unless a generic service is registered: this one
   // answers any unregistered method UNIMPLEMENTED, as gRPC would without it.
   grpc::CallbackGenericService unregistered_methods_;

@@ -4,17 +4,13 @@
 
 #include "common/log.h"
 #include "common/status_util.h"
-#include "llm-service/call_tracker.h"
 
 namespace streamgate::llm {
 
-ReplyStreamReactor::ReplyStreamReactor(std::shared_ptr<ChunkChannel> channel,
-                                       std::string session_id, std::string request_id,
-                                       CallTracker* tracker)
-    : channel_(std::move(channel)),
-      session_id_(std::move(session_id)),
-      request_id_(std::move(request_id)),
-      tracker_(tracker),
+ReplyStreamReactor::ReplyStreamReactor(ReplyEngine* engine, ReplyEngine::Reply reply)
+    : engine_(engine),
+      reply_(std::move(reply)),
+      channel_(reply_.channel.get()),
       started_at_(std::chrono::steady_clock::now()) {}
 
 void ReplyStreamReactor::Begin() { channel_->Attach(this); }
@@ -35,8 +31,8 @@ void ReplyStreamReactor::WriteMessage(const StreamChatResponse* message) {
   if (!serialized.ok()) {
     // Only a message over 2 GiB fails, which the channel's bound rules out; end the call as
     // a failed write would.
-    common::Logger("llm")->error("reply not serialisable session={} request={}", session_id_,
-                                 request_id_);
+    common::Logger("llm")->error("reply not serialisable session={} request={}", reply_.session_id,
+                                 reply_.request_id);
     channel_->OnWriteDone(false);
     return;
   }
@@ -55,10 +51,7 @@ void ReplyStreamReactor::OnDone() {
       std::chrono::steady_clock::now() - started_at_);
   // A client cancel shows as CANCELLED whatever status we were about to send.
   auto code = cancelled_ ? absl::StatusCode::kCancelled : final_status_.code();
-  common::Logger("llm")->info("call end session={} request={} status={} writes={} ms={}",
-                              session_id_, request_id_, absl::StatusCodeToString(code), writes_,
-                              elapsed.count());
-  if (tracker_ != nullptr) tracker_->End();
+  engine_->End(reply_, code, writes_, elapsed.count());
   delete this;
 }
 

@@ -41,6 +41,16 @@ std::string FirstInvalidUtf8(const pb::UnknownFieldSet& fields, const pb::Descri
   return "";
 }
 
+// Why `wire` is no StreamChatRequest: the first string that is not UTF-8, or not one at all.
+absl::Status WhyNotARequest(std::string_view wire) {
+  pb::UnknownFieldSet fields;
+  if (fields.ParseFromArray(wire.data(), static_cast<int>(wire.size()))) {
+    std::string path = FirstInvalidUtf8(fields, *v1::StreamChatRequest::descriptor(), "");
+    if (!path.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": not valid UTF-8"));
+  }
+  return absl::InvalidArgumentError("request: not a valid serialized StreamChatRequest");
+}
+
 }  // namespace
 
 absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, v1::StreamChatRequest* request) {
@@ -57,12 +67,14 @@ absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, v1::StreamChatRequest*
       wire.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
     }
   }
-  pb::UnknownFieldSet fields;
-  if (fields.ParseFromString(wire)) {
-    std::string path = FirstInvalidUtf8(fields, *v1::StreamChatRequest::descriptor(), "");
-    if (!path.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": not valid UTF-8"));
+  return WhyNotARequest(wire);
+}
+
+absl::Status DecodeRequest(std::string_view wire, v1::StreamChatRequest* request) {
+  if (request->ParseFromArray(wire.data(), static_cast<int>(wire.size()))) {
+    return absl::OkStatus();
   }
-  return absl::InvalidArgumentError("request: not a valid serialized StreamChatRequest");
+  return WhyNotARequest(wire);
 }
 
 }  // namespace streamgate::llm

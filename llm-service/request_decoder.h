@@ -2,6 +2,8 @@
 
 #include <grpcpp/support/byte_buffer.h>
 
+#include <string_view>
+
 #include "absl/status/status.h"
 #include "streamgate/llm/v1/llm_service.pb.h"
 
@@ -14,5 +16,7 @@ namespace streamgate::llm {
 // StreamChatRequest at all, "request: not a valid serialized StreamChatRequest". Messages
 // never quote the bytes. Pure; any thread.
 absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, v1::StreamChatRequest* request);
+// The same for a request carried as bytes inside another message (Chat's StartReply).
+absl::Status DecodeRequest(std::string_view wire, v1::StreamChatRequest* request);
 
 }  // namespace streamgate::llm

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "llm-service/mock_provider.h"
 #include "llm-service/mock_reply.h"
+#include "llm-service/request_validator.h"
 
 namespace streamgate::llm {
 namespace {
@@ -19,13 +20,14 @@ class LlmStreamServiceTest : public ::testing::Test {
   void Start(MockProviderOptions options, size_t max_queued_bytes = 64 * 1024,
              int64_t max_concurrent_calls = std::numeric_limits<int64_t>::max()) {
     provider_ = std::make_unique<MockProvider>(options);
-    service_ =
-        std::make_unique<LlmStreamService>(provider_.get(), max_queued_bytes, max_concurrent_calls);
+    engine_ =
+        std::make_unique<ReplyEngine>(provider_.get(), max_queued_bytes, max_concurrent_calls);
+    service_ = std::make_unique<LlmStreamService>(engine_.get());
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(service_.get());
-    // GetServiceInfo is marked generic (ServiceInfoService's); gRPC needs a generic service.
+    // GetServiceInfo and Chat are marked generic (other classes'); gRPC needs a generic service.
     builder.RegisterCallbackGenericService(&unregistered_methods_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(port, 0);
@@ -52,6 +54,7 @@ class LlmStreamServiceTest : public ::testing::Test {
   }
 
   std::unique_ptr<MockProvider> provider_;
+  std::unique_ptr<ReplyEngine> engine_;
   std::unique_ptr<LlmStreamService> service_;
   grpc::CallbackGenericService unregistered_methods_;
   std::unique_ptr<grpc::Server> server_;

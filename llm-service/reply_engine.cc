@@ -1,0 +1,60 @@
+#include "llm-service/reply_engine.h"
+
+#include "common/log.h"
+#include "llm-service/request_validator.h"
+
+namespace streamgate::llm {
+namespace {
+
+// The id as the log may show it: an id that failed validation never reaches a log line.
+std::string LoggedId(const std::string& id) { return IsLoggableId(id) ? id : "-"; }
+
+}  // namespace
+
+ReplyEngine::ReplyEngine(Provider* provider, size_t max_queued_bytes_per_reply,
+                         int64_t max_concurrent)
+    : provider_(provider),
+      max_queued_bytes_per_reply_(max_queued_bytes_per_reply),
+      max_concurrent_(max_concurrent) {}
+
+ReplyEngine::Reply ReplyEngine::Begin(const v1::StreamChatRequest& request, absl::Status decoded,
+                                      absl::Time deadline) {
+  Reply reply;
+  reply.channel = std::make_shared<ChunkChannel>(max_queued_bytes_per_reply_);
+  absl::Status valid = decoded.ok() ? ValidateRequest(request) : std::move(decoded);
+  reply.session_id = LoggedId(request.session_id());
+  reply.request_id = LoggedId(request.request_id());
+  auto log = common::Logger("llm");
+  reply.counted = calls_.TryBegin(max_concurrent_);
+  if (!reply.counted) {
+    uint64_t suppressed = 0;
+    if (over_capacity_log_.Admit(&suppressed)) {
+      log->warn(
+          "call rejected session={} request={} reason=\"max concurrent calls ({}) "
+          "reached\" repeated={}",
+          reply.session_id, reply.request_id, max_concurrent_, suppressed);
+    }
+    reply.channel->Finish(absl::ResourceExhaustedError(
+        "llm-service is at its limit of concurrent calls; try again shortly"));
+    return reply;
+  }
+  if (valid.ok()) {
+    log->info("call start session={} request={} provider={} messages={}", reply.session_id,
+              reply.request_id, provider_->name(), request.messages_size());
+    provider_->Start(request, reply.channel, deadline);
+  } else {
+    log->warn("call rejected session={} request={} reason=\"{}\"", reply.session_id,
+              reply.request_id, valid.message());
+    reply.channel->Finish(valid);
+  }
+  return reply;
+}
+
+void ReplyEngine::End(const Reply& reply, absl::StatusCode code, int writes, int64_t elapsed_ms) {
+  common::Logger("llm")->info("call end session={} request={} status={} writes={} ms={}",
+                              reply.session_id, reply.request_id, absl::StatusCodeToString(code),
+                              writes, elapsed_ms);
+  if (reply.counted) calls_.End();
+}
+
+}  // namespace streamgate::llm

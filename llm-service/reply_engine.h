@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/log_throttle.h"
+#include "llm-service/call_tracker.h"
+#include "llm-service/chunk_channel.h"
+#include "llm-service/provider.h"
+
+namespace streamgate::llm {
+
+// What both front doors (StreamChat, one reply per call; Chat, many replies per stream)
+// do for one reply, written once: the cap on concurrent replies, decoding and validating
+// the request (the same rules whatever the provider), the log lines, and starting the
+// provider into a bounded ChunkChannel. Owned by LlmServer; thread-safe (gRPC's threads).
+class ReplyEngine {
+ public:
+  ReplyEngine(Provider* provider, size_t max_queued_bytes_per_reply, int64_t max_concurrent);
+
+  // One reply as begun: its channel carries the provider's output, or is already finished
+  // with the refusal (at the cap: RESOURCE_EXHAUSTED; a bad request: INVALID_ARGUMENT).
+  struct Reply {
+    std::shared_ptr<ChunkChannel> channel;
+    bool counted = false;    // holds a concurrent slot: call End() once the reply is over
+    std::string session_id;  // as log lines may show them ("-" when not loggable)
+    std::string request_id;
+  };
+  // `decoded` is DecodeRequest's verdict on `request`.
+  Reply Begin(const v1::StreamChatRequest& request, absl::Status decoded, absl::Time deadline);
+  // The reply is over (sent, failed or cancelled with `code`): logs its end and gives back
+  // its slot if it holds one. Once per Begin.
+  void End(const Reply& reply, absl::StatusCode code, int writes, int64_t elapsed_ms);
+
+  const CallTracker& calls() const { return calls_; }
+  std::string_view provider_name() const { return provider_->name(); }
+
+ private:
+  Provider* const provider_;
+  const size_t max_queued_bytes_per_reply_;
+  const int64_t max_concurrent_;
+  CallTracker calls_;
+  // Refusals at the cap come in floods exactly when the log can least afford them.
+  common::SharedLogThrottle over_capacity_log_;
+};
+
+}  // namespace streamgate::llm
