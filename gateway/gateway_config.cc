@@ -1,7 +1,6 @@
 #include "gateway/gateway_config.h"
 
 #include <boost/asio/ip/address.hpp>
-
 #include <cstdlib>
 #include <random>
 
@@ -109,6 +108,9 @@ absl::Status ValidateSecurity(const GatewayConfig& config) {
 }
 
 absl::Status ValidateSessions(const GatewayConfig& config) {
+  if (config.llm_transport != "per-call" && config.llm_transport != "mux") {
+    return absl::InvalidArgumentError("--llm-transport must be per-call or mux");
+  }
   if (config.resume_window < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--resume-window must not be negative");
   }

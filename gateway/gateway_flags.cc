@@ -40,6 +40,11 @@ void AddGatewayFlags(common::OptionSet& options, GatewayConfig& config) {
   options.AddDuration("idle-timeout",
                       "drop a client silent (no frame, no pong, no reads) this long",
                       &config.idle_timeout);
+  options.AddString("llm-transport",
+                    "per-call (a StreamChat call per reply) or mux (replies share Chat streams)",
+                    &config.llm_transport);
+  options.AddInt("llm-streams", "Chat streams with --llm-transport mux (0: one per I/O thread)",
+                 &config.llm_streams, 0, 64);
   options.AddDuration("llm-connect-timeout",
                       "how long a reply waits for llm-service to be reachable",
                       &config.connect_timeout);
@@ -118,8 +123,9 @@ void AddGatewayFlags(common::OptionSet& options, GatewayConfig& config) {
                       &config.drain_retry_after);
   options.AddString("store", "where sessions are kept: sqlite, sqlite:PATH or memory",
                     &config.store);
-  options.SetDefaultText("sqlite ($STATE_DIRECTORY, $XDG_STATE_HOME/streamgate or "
-                         "~/.local/state/streamgate, file gateway.db)");
+  options.SetDefaultText(
+      "sqlite ($STATE_DIRECTORY, $XDG_STATE_HOME/streamgate or "
+      "~/.local/state/streamgate, file gateway.db)");
   options.AddDuration("store-flush-interval", "how often queued store writes are committed",
                       &config.store_flush_interval);
   options.AddInt("store-queue-bytes", "frames queued for the store before some are dropped",

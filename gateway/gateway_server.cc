@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/log.h"
 #include "gateway/chat_session.h"
+#include "gateway/mux_backend.h"
 #include "gateway/per_call_backend.h"
 #include "gateway/store/memory_session_store.h"
 #include "gateway/store/sqlite_session_store.h"
@@ -120,7 +121,12 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Create(const Gatew
   auto llm = LlmClient::Create(c);
   if (!llm.ok()) return llm.status();
   server->llm_ = *std::move(llm);
-  server->replies_ = std::make_unique<PerCallReplyBackend>(server->llm_.get());
+  if (c.llm_transport == "mux") {
+    server->replies_ = std::make_unique<MuxReplyBackend>(
+        server->llm_.get(), c.llm_streams > 0 ? c.llm_streams : server->io_.size());
+  } else {
+    server->replies_ = std::make_unique<PerCallReplyBackend>(server->llm_.get());
+  }
   server->services_ = GatewayServices{.config = &server->config_,
                                       .llm = server->llm_.get(),
                                       .replies = server->replies_.get(),

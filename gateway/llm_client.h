@@ -54,6 +54,7 @@ class LlmClient {
   static constexpr const char* kStreamChatMethod = "/streamgate.llm.v1.LlmService/StreamChat";
 
   ReplyStub* stub() { return &stub_; }
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   // True when the channel to llm-service is connected right now. Never blocks.
   bool IsConnected() const { return connected_.load(std::memory_order_relaxed); }
   LlmReachability& reachability() { return reachability_; }
