@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/reply_status.h"
 
 namespace streamgate::gateway {
 
@@ -81,9 +82,7 @@ class MuxReply final : public ReplyHandle,
         break;
       case llm::v1::ReplyEvent::kCompleted:
         completed_ = true;
-        end_.stop_reason = event.completed().stop_reason();
-        end_.usage = Usage{event.completed().usage().input_tokens(),
-                           event.completed().usage().output_tokens()};
+        TakeCompleted(event.completed(), &end_);
         break;
       case llm::v1::ReplyEvent::kEnded:
         return Ended(grpc::Status(static_cast<grpc::StatusCode>(event.ended().code()),
@@ -103,19 +102,7 @@ class MuxReply final : public ReplyHandle,
 
  private:
   void Ended(const grpc::Status& status) {
-    if (status.ok() && completed_) {
-      end_.kind = ReplyEnd::Kind::kCompleted;
-    } else if (cancel_requested_ && status.error_code() == grpc::StatusCode::CANCELLED) {
-      end_.kind = ReplyEnd::Kind::kCancelled;
-    } else {
-      end_.kind = ReplyEnd::Kind::kFailed;
-      end_.error = status.ok() ? ClientError::kInternal : ClientErrorForStatus(status);
-      end_.cause_code =
-          absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
-      end_.cause_detail =
-          status.ok() ? "stream ended without a completed event" : status.error_message();
-    }
-    End(std::move(end_));
+    End(ReplyEndFor(status, completed_, cancel_requested_, std::move(end_)));
   }
 
   // Ends the reply here (the gateway's own reason) and tells llm-service to stop it.

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/llm_stream_call.h"
+#include "gateway/reply_status.h"
 
 namespace streamgate::gateway {
 
@@ -73,9 +74,7 @@ class PerCallReply final : public ReplyHandle,
         break;
       case llm::v1::StreamChatResponse::kCompleted:
         completed_ = true;
-        end_.stop_reason = message.completed().stop_reason();
-        end_.usage = Usage{message.completed().usage().input_tokens(),
-                           message.completed().usage().output_tokens()};
+        TakeCompleted(message.completed(), &end_);
         break;
       case llm::v1::StreamChatResponse::EVENT_NOT_SET:
         break;
@@ -85,21 +84,12 @@ class PerCallReply final : public ReplyHandle,
   void OnCallDone(uint64_t /*call_id*/, const grpc::Status& status) override {
     ended_ = true;
     connect_timer_.cancel();
-    if (status.ok() && completed_) {
-      end_.kind = ReplyEnd::Kind::kCompleted;
-    } else if (cancel_requested_ && status.error_code() == grpc::StatusCode::CANCELLED) {
-      end_.kind = ReplyEnd::Kind::kCancelled;
-    } else {
-      end_.kind = ReplyEnd::Kind::kFailed;
-      end_.error = status.ok()          ? ClientError::kInternal
-                   : connect_timed_out_ ? ClientError::kUpstreamUnavailable
-                                        : ClientErrorForStatus(status);
-      end_.cause_code =
-          absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
-      end_.cause_detail =
-          status.ok() ? "stream ended without a completed event" : status.error_message();
+    ReplyEnd end = ReplyEndFor(status, completed_, cancel_requested_, std::move(end_));
+    // The call itself only says CANCELLED: the client is told what it meant.
+    if (end.kind == ReplyEnd::Kind::kFailed && connect_timed_out_) {
+      end.error = ClientError::kUpstreamUnavailable;
     }
-    if (auto observer = observer_.lock()) observer->OnReplyEnd(reply_id_, std::move(end_));
+    if (auto observer = observer_.lock()) observer->OnReplyEnd(reply_id_, std::move(end));
   }
 
  private:
