@@ -1,5 +1,6 @@
 #include "tests/cli/pty_process.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "tests/support/spawn.h"
@@ -55,6 +57,19 @@ bool PtyProcess::Type(std::string_view bytes) {
     bytes.remove_prefix(static_cast<size_t>(n));
   }
   return true;
+}
+
+std::optional<termios> PtyProcess::TerminalModes() const {
+  // The master's own modes are not the terminal's: open the terminal's side by name.
+  const char* name = ptsname(master_);
+  if (name == nullptr) return std::nullopt;
+  int fd = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  termios modes{};
+  bool ok = tcgetattr(fd, &modes) == 0;
+  close(fd);
+  if (!ok) return std::nullopt;
+  return modes;
 }
 
 void PtyProcess::ReadOutput() {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <termios.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -32,6 +33,9 @@ class PtyProcess {
   // Waits until what the terminal showed since offset `from` matches `pattern`.
   bool WaitForOutput(const std::regex& pattern, std::chrono::milliseconds timeout, size_t from = 0);
   std::string Output() const;
+  // The terminal's modes now, as its programs see them (read through the terminal's own
+  // side); nullopt if they cannot be read.
+  std::optional<termios> TerminalModes() const;
   // The exit code, or 128 + N when signal N ended it, or nullopt on timeout.
   std::optional<int> WaitForExit(std::chrono::milliseconds timeout);
 

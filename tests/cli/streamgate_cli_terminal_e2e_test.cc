@@ -70,6 +70,12 @@ bool WaitForReplyAndPrompt(PtyProcess& cli, size_t from = 0, std::chrono::second
   return cli.WaitForOutput(std::regex("\"stream_end\"[^\\n]*\\n[\\s\\S]*> $"), timeout, from);
 }
 
+// After the CLI exits, the terminal assembles lines and echoes again, as the shell left it.
+bool LinesAndEchoAreBack(const PtyProcess& cli) {
+  auto modes = cli.TerminalModes();
+  return modes.has_value() && (modes->c_lflag & ICANON) != 0 && (modes->c_lflag & ECHO) != 0;
+}
+
 TEST(StreamgateCliTerminalE2e, ABracketedPasteOfThreeLinesIsOneMessage) {
   StreamgatePair pair;
   ASSERT_TRUE(pair.ok());
@@ -122,6 +128,42 @@ TEST(StreamgateCliTerminalE2e, CtrlCAtThePromptExits130WithPasteModeOff) {
   std::string shown = cli.Output();
   ASSERT_NE(shown.find(kPasteModeOn), std::string::npos) << shown;
   EXPECT_GT(shown.rfind(kPasteModeOff), shown.rfind(kPasteModeOn)) << shown;
+  EXPECT_TRUE(LinesAndEchoAreBack(cli));
+}
+
+// Keys typed while a reply streams are neither echoed into it nor lost: they wait for the
+// next prompt (a line typed ahead is the next message), and a Ctrl-D among them ends the
+// session there.
+TEST(StreamgateCliTerminalE2e, KeysTypedDuringAReplyWaitForTheNextPrompt) {
+  StreamgatePair::Options options;
+  options.llm_args = {"--mock-chunk-delay-ms=25", "--mock-extra-words=40"};
+  StreamgatePair pair(options);
+  ASSERT_TRUE(pair.ok());
+  PtyProcess cli({Cli(), "--json", "--url", WsUrl(pair.gateway_port())});
+  ASSERT_TRUE(WaitForPrompt(cli)) << cli.Output();
+  ASSERT_TRUE(cli.Type("tell me\r"));
+  // Forty more deltas 25 ms apart follow the first: the keys go in while it streams.
+  ASSERT_TRUE(cli.WaitForOutput(std::regex("stream_chunk"), 10s)) << cli.Output();
+  auto during = cli.TerminalModes();
+  ASSERT_TRUE(during.has_value());
+  EXPECT_EQ(during->c_lflag & (ICANON | ECHO), 0u);
+  const size_t first_typed = cli.Output().size();
+  ASSERT_TRUE(cli.Type("typed ahead\r"));
+  ASSERT_TRUE(cli.WaitForOutput(std::regex("stream_chunk[^\\n]*typed"), 20s, first_typed))
+      << cli.Output();
+  ASSERT_TRUE(cli.Type("\x04"));
+  ASSERT_EQ(cli.WaitForExit(kExitTimeout), 0) << cli.Output();
+  std::string shown = cli.Output();
+  // Nothing of what was typed showed up inside the first reply.
+  size_t first_end = shown.find("stream_end", first_typed);
+  ASSERT_NE(first_end, std::string::npos) << shown;
+  EXPECT_EQ(shown.substr(first_typed, first_end - first_typed).find("typed"), std::string::npos)
+      << shown;
+  std::vector<std::string> replies = ReplyTexts(JsonFrames(shown));
+  ASSERT_EQ(replies.size(), 2u) << shown;
+  EXPECT_EQ(replies[0].rfind("Echo: tell me lorem", 0), 0u) << replies[0];
+  EXPECT_EQ(replies[1].rfind("Echo: typed ahead lorem", 0), 0u) << replies[1];
+  EXPECT_TRUE(LinesAndEchoAreBack(cli));
 }
 
 TEST(StreamgateCliTerminalE2e, ADroppedConnectionAtTheTerminalResumesTheSession) {

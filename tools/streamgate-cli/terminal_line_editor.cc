@@ -4,6 +4,7 @@
 #include <histedit.h>
 #include <langinfo.h>
 #include <poll.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -184,6 +185,7 @@ InputPiece TerminalLineEditor::EditOneLine() {
   WriteTerminal(kPasteOn);
   int count = 0;
   const wchar_t* line = el_wgets(el_, &count);
+  HoldKeysUntilNextEdit();
   WriteTerminal(kPasteOff);
   if (line == nullptr || count <= 0) return InputPiece{};
   std::string typed;
@@ -200,6 +202,21 @@ InputPiece TerminalLineEditor::EditOneLine() {
     history_w(history_, &event, H_ENTER, entry.c_str());
   }
   return InputPiece{.kind = InputPiece::Kind::kLine, .typed = std::move(typed), .pasted = {}};
+}
+
+void TerminalLineEditor::HoldKeysUntilNextEdit() {
+  // libedit leaves the terminal in its normal (canonical) mode after a line. Keys typed
+  // while a reply streams would then be echoed into it, and a Ctrl-D among them would
+  // reach the next edit as a NUL, not an end. Canonical mode and echo stay off instead
+  // (signals and output processing as the terminal had them, so Ctrl-C still interrupts):
+  // the keys wait, unseen, for the next edit, which reads them like any others. el_end
+  // restores the terminal's own modes.
+  termios modes{};
+  if (tcgetattr(tty_fd_, &modes) != 0) return;
+  modes.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO | ECHONL);
+  modes.c_cc[VMIN] = 1;
+  modes.c_cc[VTIME] = 0;
+  tcsetattr(tty_fd_, TCSANOW, &modes);
 }
 
 void TerminalLineEditor::WriteTerminal(const char* text) {

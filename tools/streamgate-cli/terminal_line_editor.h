@@ -21,8 +21,9 @@ namespace streamgate::cli {
 // Interactive input from a terminal through libedit: line editing, history (of this run; and
 // ~/.editrc is read), and bracketed paste. libedit's el_wgets blocks, so it runs on the
 // editor's own thread, one call per Read; its result is posted to the io thread. Between
-// reads (while a reply streams) the terminal is in its normal mode, so Ctrl-C is SIGINT as
-// usual, and bracketed paste is on only while a line is being edited (as readline does): it
+// reads (while a reply streams) the terminal neither echoes nor assembles lines (keys wait
+// for the next edit) but Ctrl-C is SIGINT as usual, and bracketed paste is on only while a
+// line is being edited (as readline does): it
 // is switched off again before the process can exit, Ctrl-C and SIGTERM included. libedit
 // reads through GetChar, which waits on the terminal and on a wake pipe, so Cancel and the
 // destructor can end an edit. Owned by ChatConsole; Read and Cancel run on the io thread,
@@ -43,6 +44,7 @@ class TerminalLineEditor : public LineSource {
   bool Init();
   void Run();  // the editor thread
   InputPiece EditOneLine();
+  void HoldKeysUntilNextEdit();
   void WriteTerminal(const char* text);
   // libedit callbacks (editor thread).
   static int GetChar(editline* el, wchar_t* out);
