@@ -15,6 +15,7 @@
 #                    llm-service; BENCH_BASELINE_FLAGS are its extra flags (default none: a
 #                    gateway older than the session store knows no --store)
 #   BENCH_SERVERS    which gateways to measure (default "streamgate peer"): streamgate,
+#                    streamgate-per-call (--llm-transport per-call, the path before mux),
 #                    streamgate-baseline (see BENCH_BASELINE_BIN),
 #                    streamgate-tls (wss:// with a certificate made here by openssl),
 #                    streamgate-auth (--auth api-keys, every limit off: the cost of the
@@ -200,6 +201,11 @@ start_server() {
   case $1 in
     streamgate)
       start_streamgate "$2" "$3"
+      SERVER_URL=ws://127.0.0.1:$GW_PORT/ws
+      SERVER_PIDS=(--server-pid "$GW_PID" --server-pid "$LLM_PID")
+      ;;
+    streamgate-per-call)
+      start_streamgate "$2" "$3" --llm-transport per-call
       SERVER_URL=ws://127.0.0.1:$GW_PORT/ws
       SERVER_PIDS=(--server-pid "$GW_PID" --server-pid "$LLM_PID")
       ;;

@@ -109,7 +109,10 @@ absl::Status ValidateSecurity(const GatewayConfig& config) {
 
 absl::Status ValidateSessions(const GatewayConfig& config) {
   if (config.llm_transport != "per-call" && config.llm_transport != "mux") {
-    return absl::InvalidArgumentError("--llm-transport must be per-call or mux");
+    return absl::InvalidArgumentError("--llm-transport must be mux or per-call");
+  }
+  if (config.llm_stream_max_age <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--llm-stream-max-age must be positive");
   }
   if (config.resume_window < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--resume-window must not be negative");

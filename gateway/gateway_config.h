@@ -15,10 +15,14 @@ struct GatewayConfig {
   std::string bind = "127.0.0.1";
   int port = 3000;
   std::string llm_service = "127.0.0.1:50051";
-  // How replies travel to llm-service: "per-call" (one StreamChat call each) or "mux"
-  // (many replies over a few Chat streams; needs an llm-service that has Chat).
-  std::string llm_transport = "per-call";
+  // How replies travel to llm-service: "mux" (many replies over a few Chat streams) or
+  // "per-call" (one StreamChat call each: for comparison, and for an llm-service that
+  // predates Chat).
+  std::string llm_transport = "mux";
   int llm_streams = 0;  // Chat streams with --llm-transport mux; 0: one per I/O thread
+  // A Chat stream older than this takes no new replies and ends once its running ones did,
+  // so that replicas added behind the same name get streams too.
+  absl::Duration llm_stream_max_age = absl::Minutes(5);
   int io_threads = 0;   // 0: one per core
   // A pasted document is an ordinary prompt: 256 KiB is about 64k tokens of prose (README
   // "Limits"). History holds four of those, and both together stay far inside llm-service's

@@ -41,10 +41,13 @@ void AddGatewayFlags(common::OptionSet& options, GatewayConfig& config) {
                       "drop a client silent (no frame, no pong, no reads) this long",
                       &config.idle_timeout);
   options.AddString("llm-transport",
-                    "per-call (a StreamChat call per reply) or mux (replies share Chat streams)",
+                    "mux (replies share Chat streams) or per-call (a StreamChat call per reply)",
                     &config.llm_transport);
   options.AddInt("llm-streams", "Chat streams with --llm-transport mux (0: one per I/O thread)",
                  &config.llm_streams, 0, 64);
+  options.AddDuration("llm-stream-max-age",
+                      "a Chat stream this old takes no new replies and ends after its last one",
+                      &config.llm_stream_max_age);
   options.AddDuration("llm-connect-timeout",
                       "how long a reply waits for llm-service to be reachable",
                       &config.connect_timeout);

@@ -123,7 +123,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Create(const Gatew
   server->llm_ = *std::move(llm);
   if (c.llm_transport == "mux") {
     server->replies_ = std::make_unique<MuxReplyBackend>(
-        server->llm_.get(), c.llm_streams > 0 ? c.llm_streams : server->io_.size());
+        server->llm_.get(), c.llm_streams > 0 ? c.llm_streams : server->io_.size(),
+        c.llm_stream_max_age);
   } else {
     server->replies_ = std::make_unique<PerCallReplyBackend>(server->llm_.get());
   }

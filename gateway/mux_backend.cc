@@ -1,5 +1,6 @@
 #include "gateway/mux_backend.h"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <string>
 #include <utility>
@@ -20,13 +21,11 @@ class MuxReply final : public ReplyHandle,
                        public std::enable_shared_from_this<MuxReply> {
  public:
   MuxReply(LlmClient* llm, const ReplyStart& start, uint64_t wire_id,
-           std::weak_ptr<MuxStream> stream, boost::asio::any_io_executor executor,
-           std::weak_ptr<ReplyObserver> observer)
+           boost::asio::any_io_executor executor, std::weak_ptr<ReplyObserver> observer)
       : llm_(llm),
         reply_id_(start.reply_id),
         wire_id_(wire_id),
         connect_timeout_(start.connect_timeout),
-        stream_(std::move(stream)),
         observer_(std::move(observer)),
         connect_timer_(executor),
         reply_timer_(executor) {}
@@ -36,6 +35,9 @@ class MuxReply final : public ReplyHandle,
       if (auto stream = stream_.lock()) stream->Cancel(wire_id_);
     }
   }
+
+  // Before ArmTimers; the stream is held weakly (it ends with its last reply).
+  void SetStream(const std::shared_ptr<MuxStream>& stream) { stream_ = stream; }
 
   void ArmTimers(absl::Duration reply_timeout) {
     // The stream waits while a connection attempt is in progress; bound that wait.
@@ -67,7 +69,7 @@ class MuxReply final : public ReplyHandle,
     MaybeGrant();
   }
 
-  void OnEvent(const llm::v1::ReplyEvent& event) override {
+  void OnEvent(llm::v1::ReplyEvent& event) override {
     if (ended_) return;
     heard_back_ = true;
     auto observer = observer_.lock();
@@ -77,7 +79,9 @@ class MuxReply final : public ReplyHandle,
         break;
       case llm::v1::ReplyEvent::kDelta:
         consumed_ += event.delta().text().size();
-        if (observer) observer->OnReplyDelta(reply_id_, event.delta().text());
+        if (observer) {
+          observer->OnReplyDelta(reply_id_, std::move(*event.mutable_delta()->mutable_text()));
+        }
         MaybeGrant();
         break;
       case llm::v1::ReplyEvent::kCompleted:
@@ -100,11 +104,6 @@ class MuxReply final : public ReplyHandle,
             status.error_message());
   }
 
- private:
-  void Ended(const grpc::Status& status) {
-    End(ReplyEndFor(status, completed_, cancel_requested_, std::move(end_)));
-  }
-
   // Ends the reply here (the gateway's own reason) and tells llm-service to stop it.
   void Abandon(ClientError error, std::string cause_code, std::string cause_detail) {
     if (ended_) return;
@@ -113,6 +112,11 @@ class MuxReply final : public ReplyHandle,
                  .error = error,
                  .cause_code = std::move(cause_code),
                  .cause_detail = std::move(cause_detail)});
+  }
+
+ private:
+  void Ended(const grpc::Status& status) {
+    End(ReplyEndFor(status, completed_, cancel_requested_, std::move(end_)));
   }
 
   void End(ReplyEnd end) {
@@ -140,7 +144,7 @@ class MuxReply final : public ReplyHandle,
   const uint64_t reply_id_;  // the session's
   const uint64_t wire_id_;   // the stream's
   const absl::Duration connect_timeout_;
-  const std::weak_ptr<MuxStream> stream_;
+  std::weak_ptr<MuxStream> stream_;
   const std::weak_ptr<ReplyObserver> observer_;
   boost::asio::steady_timer connect_timer_;
   boost::asio::steady_timer reply_timer_;
@@ -155,8 +159,8 @@ class MuxReply final : public ReplyHandle,
 
 }  // namespace
 
-MuxReplyBackend::MuxReplyBackend(LlmClient* llm, int streams)
-    : llm_(llm), stub_(llm::v1::LlmService::NewStub(llm->channel())) {
+MuxReplyBackend::MuxReplyBackend(LlmClient* llm, int streams, absl::Duration max_age)
+    : llm_(llm), max_age_(max_age), stub_(llm::v1::LlmService::NewStub(llm->channel())) {
   streams_.resize(static_cast<size_t>(std::max(streams, 1)));
 }
 
@@ -165,6 +169,10 @@ MuxReplyBackend::~MuxReplyBackend() {
   {
     absl::MutexLock lock(&mu_);
     streams.swap(streams_);
+    for (auto& weak : retired_) {
+      if (auto stream = weak.lock()) streams.push_back(std::move(stream));
+    }
+    retired_.clear();
   }
   for (auto& stream : streams) {
     if (stream == nullptr) continue;
@@ -174,25 +182,54 @@ MuxReplyBackend::~MuxReplyBackend() {
 }
 
 std::shared_ptr<MuxStream> MuxReplyBackend::StreamFor(uint64_t wire_id) {
-  absl::MutexLock lock(&mu_);
-  std::shared_ptr<MuxStream>& slot = streams_[wire_id % streams_.size()];
-  if (slot == nullptr || !slot->usable()) {
-    slot = MuxStream::Start(stub_.get(), llm_->stub()->authorization);
+  std::shared_ptr<MuxStream> retired;
+  std::shared_ptr<MuxStream> chosen;
+  {
+    absl::MutexLock lock(&mu_);
+    std::shared_ptr<MuxStream>& slot = streams_[wire_id % streams_.size()];
+    if (slot != nullptr && slot->usable() && absl::Now() - slot->started() >= max_age_) {
+      retired = slot;
+      std::erase_if(retired_, [](const std::weak_ptr<MuxStream>& s) { return s.expired(); });
+      retired_.push_back(retired);
+    }
+    if (slot == nullptr || retired != nullptr || !slot->usable()) {
+      slot = MuxStream::Start(stub_.get(), llm_->stub()->authorization);
+    }
+    chosen = slot;
   }
-  return slot;
+  // Outside mu_: retiring may half-close the stream, a gRPC call.
+  if (retired != nullptr) retired->Retire();
+  return chosen;
 }
 
 std::shared_ptr<ReplyHandle> MuxReplyBackend::Start(ReplyStart start,
                                                     boost::asio::any_io_executor executor,
                                                     std::weak_ptr<ReplyObserver> observer) {
   const uint64_t wire_id = next_wire_id_.fetch_add(1);
-  std::shared_ptr<MuxStream> stream = StreamFor(wire_id);
-  auto reply =
-      std::make_shared<MuxReply>(llm_, start, wire_id, stream, executor, std::move(observer));
-  reply->ArmTimers(start.timeout);
+  auto reply = std::make_shared<MuxReply>(llm_, start, wire_id, executor, std::move(observer));
   ReplyStart wire = std::move(start);
+  const absl::Duration timeout = wire.timeout;
   wire.reply_id = wire_id;
-  stream->StartReply(wire, kCreditBytes, std::move(executor), reply);
+  // A stream chosen here may stop taking replies before it gets this one (retired by another
+  // session's start, or llm-service drains): the next choice opens a fresh one, which does.
+  MuxStream::Taken taken = MuxStream::Taken::kNotTaking;
+  for (int attempt = 0; attempt < 3 && taken == MuxStream::Taken::kNotTaking; ++attempt) {
+    std::shared_ptr<MuxStream> stream = StreamFor(wire_id);
+    reply->SetStream(stream);
+    taken = stream->StartReply(wire, kCreditBytes, executor, reply);
+  }
+  if (taken == MuxStream::Taken::kYes) {
+    reply->ArmTimers(timeout);
+    return reply;
+  }
+  // Its end reaches the session on its loop, after Start returned, like any other end.
+  boost::asio::post(executor, [reply, taken] {
+    reply->Abandon(ClientError::kUpstreamUnavailable,
+                   taken == MuxStream::Taken::kBacklogFull ? "RESOURCE_EXHAUSTED" : "UNAVAILABLE",
+                   taken == MuxStream::Taken::kBacklogFull
+                       ? "the Chat stream's write backlog is full (llm-service is not reading)"
+                       : "no Chat stream would take the reply");
+  });
   return reply;
 }
 

@@ -27,13 +27,23 @@ std::shared_ptr<MuxStream> MuxStream::Start(llm::v1::LlmService::Stub* stub,
 
 bool MuxStream::usable() const {
   absl::MutexLock lock(&mu_);
-  return !broken_ && !draining_ && !done_;
+  return !broken_ && !draining_ && !retired_ && !done_;
 }
 
-void MuxStream::StartReply(const ReplyStart& start, uint64_t credit_bytes,
-                           boost::asio::any_io_executor executor, std::weak_ptr<Sink> sink) {
+void MuxStream::Retire() {
   {
     absl::MutexLock lock(&mu_);
+    retired_ = true;
+  }
+  MaybeHalfClose();
+}
+
+MuxStream::Taken MuxStream::StartReply(const ReplyStart& start, uint64_t credit_bytes,
+                                       boost::asio::any_io_executor executor,
+                                       std::weak_ptr<Sink> sink) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!done_ && (retired_ || draining_ || half_closed_)) return Taken::kNotTaking;
     if (done_) {
       // Ended between the backend's choice and now: the reply hears it like the others did.
       boost::asio::post(executor, [sink = std::move(sink)] {
@@ -42,8 +52,14 @@ void MuxStream::StartReply(const ReplyStart& start, uint64_t credit_bytes,
               grpc::Status(grpc::StatusCode::UNAVAILABLE, "the Chat stream ended"));
         }
       });
-      return;
+      return Taken::kYes;
     }
+    // One request always fits, whatever its size: llm-service bounds requests itself.
+    if (pending_.start_size() > 0 &&
+        pending_request_bytes_ + start.request.size() > kMaxPendingRequestBytes) {
+      return Taken::kBacklogFull;
+    }
+    pending_request_bytes_ += start.request.size();
     routes_[start.reply_id] = Route{std::move(executor), std::move(sink)};
     llm::v1::StartReply* frame = pending_.add_start();
     frame->set_reply_id(start.reply_id);
@@ -54,14 +70,22 @@ void MuxStream::StartReply(const ReplyStart& start, uint64_t credit_bytes,
     }
   }
   Flush();
+  return Taken::kYes;
 }
 
 void MuxStream::Grant(uint64_t reply_id, uint64_t bytes) {
   {
     absl::MutexLock lock(&mu_);
-    llm::v1::GrantCredit* credit = pending_.add_credit();
-    credit->set_reply_id(reply_id);
-    credit->set_bytes(bytes);
+    if (!routes_.contains(reply_id)) return;  // ended: nothing to pace
+    auto [it, added] = pending_credit_.try_emplace(reply_id, pending_.credit_size());
+    if (added) {
+      llm::v1::GrantCredit* credit = pending_.add_credit();
+      credit->set_reply_id(reply_id);
+      credit->set_bytes(bytes);
+    } else {
+      llm::v1::GrantCredit* credit = pending_.mutable_credit(it->second);
+      credit->set_bytes(credit->bytes() + bytes);
+    }
   }
   Flush();
 }
@@ -69,7 +93,9 @@ void MuxStream::Grant(uint64_t reply_id, uint64_t bytes) {
 void MuxStream::Cancel(uint64_t reply_id) {
   {
     absl::MutexLock lock(&mu_);
-    if (!routes_.contains(reply_id)) return;  // ended already
+    auto it = routes_.find(reply_id);
+    if (it == routes_.end() || it->second.cancel_queued) return;  // ended, or told already
+    it->second.cancel_queued = true;
     pending_.add_cancel()->set_reply_id(reply_id);
   }
   Flush();
@@ -84,6 +110,8 @@ void MuxStream::Flush() {
     }
     writing_.Clear();
     writing_.Swap(&pending_);
+    pending_request_bytes_ = 0;
+    pending_credit_.clear();
     write_in_flight_ = true;
   }
   StartWrite(&writing_);
@@ -102,7 +130,10 @@ void MuxStream::OnWriteDone(bool ok) {
 void MuxStream::MaybeHalfClose() {
   {
     absl::MutexLock lock(&mu_);
-    if (!draining_ || !routes_.empty() || write_in_flight_ || half_closed_ || broken_) return;
+    if ((!draining_ && !retired_) || !routes_.empty() || write_in_flight_ || half_closed_ ||
+        broken_) {
+      return;
+    }
     half_closed_ = true;
   }
   StartWritesDone();
@@ -143,8 +174,8 @@ void MuxStream::OnReadDone(bool ok) {
   }
   // Posted before the next read starts: the next frame's posts must come after these.
   for (Batch& batch : batches) {
-    boost::asio::post(batch.executor, [events = std::move(batch.events)] {
-      for (const auto& [weak, event] : events) {
+    boost::asio::post(batch.executor, [events = std::move(batch.events)]() mutable {
+      for (auto& [weak, event] : events) {
         if (auto sink = weak.lock()) sink->OnEvent(event);
       }
     });

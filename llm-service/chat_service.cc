@@ -2,17 +2,23 @@
 
 #include <vector>
 
+#include "common/log.h"
+
 namespace streamgate::llm {
 
 grpc::ServerBidiReactor<v1::ChatClientFrame, v1::ChatServerFrame>* ChatService::Chat(
-    grpc::CallbackServerContext* /*context*/) {
+    grpc::CallbackServerContext* context) {
   auto stream = std::make_shared<ChatStream>(this, engine_);
   bool draining;
+  size_t open;
   {
     absl::MutexLock lock(&mu_);
     streams_[stream.get()] = stream;
     draining = draining_;
+    open = streams_.size();
   }
+  // One line per stream, not per reply: streams are few and long-lived.
+  common::Logger("llm")->info("chat stream open peer={} streams={}", context->peer(), open);
   stream->Begin();
   if (draining) stream->Drain();
   return stream.get();

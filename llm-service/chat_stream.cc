@@ -122,6 +122,7 @@ void ChatStream::Start(const v1::StartReply& start) {
   {
     absl::MutexLock lock(&mu_);
     replies_[id] = reply;
+    ++replies_started_;
     aborted = cancelled_;
   }
   reply->channel()->Attach(reply.get());
@@ -285,10 +286,13 @@ void ChatStream::Abort(absl::Status why) {
 
 void ChatStream::OnDone() {
   std::map<uint64_t, std::shared_ptr<Reply>> left;
+  uint64_t started;
   {
     absl::MutexLock lock(&mu_);
     left.swap(replies_);
+    started = replies_started_;
   }
+  common::Logger("llm")->info("chat stream end replies={} cut_off={}", started, left.size());
   for (auto& [id, reply] : left) reply->channel()->Detach();
   service_->Remove(this);
 }

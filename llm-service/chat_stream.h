@@ -70,6 +70,7 @@ class ChatStream final : public grpc::ServerBidiReactor<v1::ChatClientFrame, v1:
 
   absl::Mutex mu_;
   std::map<uint64_t, std::shared_ptr<Reply>> replies_ ABSL_GUARDED_BY(mu_);  // running
+  uint64_t replies_started_ ABSL_GUARDED_BY(mu_) = 0;
   v1::ChatServerFrame pending_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<Reply>> pending_acks_ ABSL_GUARDED_BY(mu_);
   v1::ChatServerFrame in_flight_;  // the one write in flight; touched only while writing_

@@ -13,8 +13,11 @@ std::string RequestIdOf(const Json& frame) {
   return frame.contains("requestId") ? frame["requestId"].get<std::string>() : "";
 }
 
-TEST(ReplyFailureLogE2e, UnreachableLlmServiceIsAWarnWithTheConnectTimeout) {
+// The per-call transport waits for a connection up to --llm-connect-timeout (the mux
+// transport's answers are in mux_transport_e2e_test).
+TEST(ReplyFailureLogE2e, UnreachableLlmServiceIsAWarnWithTheConnectTimeoutOnPerCall) {
   ChildProcess gateway({GatewayBinary(), "--port=0", "--llm-connect-timeout=300ms",
+                        "--llm-transport=per-call",
                         "--llm-service=127.0.0.1:" + std::to_string(UnusedPort())});
   int port = WaitForListeningPort(gateway, 10s);
   ASSERT_GT(port, 0);

@@ -84,10 +84,14 @@ TEST(SessionRulesE2e, FailedReplyLeavesNoTraceAndRestartedServiceIsUsedAgain) {
   ASSERT_TRUE(down.has_value());
   EXPECT_EQ((*down)["code"], "upstream_unavailable");
 
-  // Back: the next message works on the same connection, and the failed exchange was not
-  // recorded (the request carries just the new message).
+  // Back: once the gateway sees llm-service again (a message meanwhile fails at once), the
+  // next message works on the same connection, and the failed exchange was not recorded
+  // (the request carries just the new message).
+  const size_t before_restart = pair.gateway().LineCount();
   pair.RestartLlm();
   ASSERT_GT(pair.llm_port(), 0);
+  ASSERT_TRUE(
+      pair.gateway().WaitForLine(std::regex("llm-service reachable again"), 20s, before_restart));
   ASSERT_TRUE(client.SendJson(UserMessage("back again")));
   auto start = client.ReadUntilType("stream_start", 10s);
   ASSERT_TRUE(start.has_value());
