@@ -28,8 +28,8 @@ class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
         timer_(io),
         delay_(absl::ToChronoMilliseconds(options.chunk_delay)),
         channel_(std::move(channel)),
-        text_(MockReplyText(request, options.extra_words)),
-        pieces_(SplitAfterWhitespace(text_)),
+        pieces_(request, options.extra_words),
+        count_(pieces_.size()),
         request_id_(request.request_id()),
         messages_received_(static_cast<uint32_t>(request.messages_size())),
         input_tokens_(EstimateInputTokens(request)) {
@@ -37,8 +37,8 @@ class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
     started_.mutable_started()->set_message_id("mock-" + request.request_id());
     // One word is one output token: a request's max_tokens cuts the reply there, as a model
     // would, so a caller's token budget means the same against the mock as against Claude.
-    if (request.has_max_tokens() && request.max_tokens() < pieces_.size()) {
-      pieces_.resize(request.max_tokens());
+    if (request.has_max_tokens() && request.max_tokens() < count_) {
+      count_ = request.max_tokens();
       stop_reason_ = "max_tokens";
     }
   }
@@ -106,18 +106,18 @@ class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
 
   // Returns false when the reply is over (done or no longer wanted).
   bool EmitNext() {
-    if (next_piece_ < pieces_.size()) {
+    if (next_piece_ < count_) {
       auto result = channel_->PushDelta(pieces_[next_piece_++]);
       if (result == ChunkChannel::PushResult::kClosed) return false;
       paused_ = result == ChunkChannel::PushResult::kPause;
-      if (next_piece_ < pieces_.size()) return true;
+      if (next_piece_ < count_) return true;
     }
     v1::StreamChatResponse completed;
     auto* done = completed.mutable_completed();
     done->set_stop_reason(stop_reason_);
     done->set_messages_received(messages_received_);
     done->mutable_usage()->set_input_tokens(input_tokens_);
-    done->mutable_usage()->set_output_tokens(static_cast<uint32_t>(pieces_.size()));
+    done->mutable_usage()->set_output_tokens(static_cast<uint32_t>(count_));
     channel_->Push(std::move(completed));
     channel_->Finish(absl::OkStatus());
     return false;
@@ -128,8 +128,8 @@ class MockReplyRun : public std::enable_shared_from_this<MockReplyRun> {
   net::steady_timer timer_;
   const std::chrono::milliseconds delay_;
   std::shared_ptr<ChunkChannel> channel_;
-  const std::string text_;
-  std::vector<std::string_view> pieces_;  // views into text_, cut at max_tokens
+  const MockReplyPieces pieces_;
+  size_t count_;  // pieces sent in all: the reply's, cut at max_tokens
   const std::string request_id_;
   const uint32_t messages_received_;
   const uint32_t input_tokens_;

@@ -49,6 +49,26 @@ TEST(MockReply, AppendsDeterministicFillerWords) {
   EXPECT_TRUE(text.ends_with(" aliqua lorem ipsum")) << text;
 }
 
+// The pieces the mock sends, made one by one, are exactly the reply text cut after each run
+// of whitespace, whatever the message ends with and however many filler words follow.
+TEST(MockReply, PiecesMadeOneByOneAreTheSplitText) {
+  for (std::string content : {"hi", "two words", "ends in space ", "tab\t", "new\nline\n", "x",
+                              "  leading", "caf\xC3\xA9"}) {
+    for (int extra : {0, 1, 2, 18, 19, 20, 40}) {
+      v1::StreamChatRequest request;
+      auto* message = request.add_messages();
+      message->set_role(v1::ROLE_USER);
+      message->set_content(content);
+      MockReplyPieces pieces(request, extra);
+      std::vector<std::string_view> made;
+      for (size_t i = 0; i < pieces.size(); ++i) made.push_back(pieces[i]);
+      std::string text = MockReplyText(request, extra);
+      EXPECT_EQ(made, SplitAfterWhitespace(text)) << "[" << content << "] + " << extra;
+      EXPECT_EQ(Join(made), text);
+    }
+  }
+}
+
 TEST(MockReply, InputTokensAreEstimatedAtFourBytesPerMessageRoundedUp) {
   v1::StreamChatRequest request;
   EXPECT_EQ(EstimateInputTokens(request), 0u);
