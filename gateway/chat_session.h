@@ -164,6 +164,9 @@ class ChatSession : public ReplyObserver, public std::enable_shared_from_this<Ch
   ConversationState* ConversationFor(std::string_view id, bool create);
   void StartReply(ConversationState& conversation, std::string content);
   void EndReply(ActiveReply& reply, ReplyEnd end);
+  // Into the conversation's history: the text the client saw, or, for a reply longer than the
+  // history could keep, what keeping it would have left.
+  void RecordExchange(ConversationState& conversation, const ActiveReply& reply);
   void CancelReplies();
   void PauseReplies(bool paused);
   ActiveReply* FindReply(uint64_t call_id);

@@ -182,9 +182,24 @@ void ChatSession::OnReplyStarted(uint64_t reply_id) {
 void ChatSession::OnReplyDelta(uint64_t reply_id, std::string text) {
   ActiveReply* reply = FindReply(reply_id);
   if (reply == nullptr || state_ == State::kClosed) return;
-  reply->assistant_text += text;
+  reply->assistant_bytes += text.size();
+  if (!reply->oversized) {
+    // A reply the history could never keep is not held in full: a long one would cost its
+    // whole length here, whatever the outbound and replay bounds say.
+    if (reply->conversation->history.Fits(reply->user_text.size() + reply->assistant_bytes)) {
+      reply->assistant_text += text;
+    } else {
+      reply->oversized = true;
+      std::string().swap(reply->assistant_text);
+    }
+  }
   log_.PushChunk(reply->conversation->id, std::move(text));
   Pump();
+}
+
+void ChatSession::RecordExchange(ConversationState& conversation, const ActiveReply& reply) {
+  if (reply.oversized) return conversation.history.RecordOversized();
+  conversation.history.Record(reply.user_text, reply.assistant_text);
 }
 
 void ChatSession::OnReplyEnd(uint64_t reply_id, ReplyEnd end) {
@@ -199,7 +214,7 @@ uint64_t ChatSession::TokensUsed(const ActiveReply& reply, const ReplyEnd& end) 
   }
   // No usage came: a reply that never started cost nothing upstream; one that did is
   // charged its input and the text it produced, estimated like the input.
-  return reply.started ? reply.input_estimate + QuarterOf(reply.assistant_text.size()) : 0;
+  return reply.started ? reply.input_estimate + QuarterOf(reply.assistant_bytes) : 0;
 }
 
 void ChatSession::EndReply(ActiveReply& active, ReplyEnd end) {
@@ -216,7 +231,7 @@ void ChatSession::EndReply(ActiveReply& active, ReplyEnd end) {
   } else if (end.kind == ReplyEnd::Kind::kCompleted) {
     log->info("reply end session={} conversation={} request={} status=OK", id_, cid,
               reply.request_id);
-    conversation.history.Record(reply.user_text, reply.assistant_text);
+    RecordExchange(conversation, reply);
     PersistConversation(conversation);
     Send([&](uint64_t seq) {
       return EncodeStreamEnd(id_, seq, cid, reply.request_id, end.stop_reason, end.usage);
@@ -224,7 +239,7 @@ void ChatSession::EndReply(ActiveReply& active, ReplyEnd end) {
   } else if (reply.cancel_requested && end.kind == ReplyEnd::Kind::kCancelled) {
     log->info("reply cancelled session={} conversation={} request={}", id_, cid, reply.request_id);
     // The user saw this much of the reply; it stays part of the conversation.
-    conversation.history.Record(reply.user_text, reply.assistant_text);
+    RecordExchange(conversation, reply);
     PersistConversation(conversation);
     Send([&](uint64_t seq) { return EncodeStreamCancelled(id_, seq, cid, reply.request_id); });
   } else {
@@ -255,7 +270,7 @@ void ChatSession::Interrupt() {
     common::Logger("session")->info("reply interrupted session={} conversation={} request={}", id_,
                                     conversation->id, reply.request_id);
     // Kept with the text it had, as a cancelled reply is.
-    conversation->history.Record(reply.user_text, reply.assistant_text);
+    RecordExchange(*conversation, reply);
     PersistConversation(*conversation);
     Send([&](uint64_t seq) {
       return EncodeConversationError(id_, seq, conversation->id, reply.request_id,

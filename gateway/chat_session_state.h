@@ -21,9 +21,11 @@ struct ChatSession::ActiveReply {
   std::string request_id;
   std::shared_ptr<ReplyHandle> call;  // from services_.replies
   std::string user_text;
-  std::string assistant_text;   // what the client has been sent so far
-  uint64_t input_estimate = 0;  // tokens: a quarter of the request's bytes
-  bool started = false;         // llm-service reported the reply started
+  std::string assistant_text;  // what the client has been sent so far, while history could keep it
+  uint64_t assistant_bytes = 0;  // what the client has been sent so far, counted
+  bool oversized = false;        // past the history's bound: assistant_text let go
+  uint64_t input_estimate = 0;   // tokens: a quarter of the request's bytes
+  bool started = false;          // llm-service reported the reply started
   bool cancel_requested = false;
   IdentityLimits::ReplyPermit permit;
 };

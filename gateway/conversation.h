@@ -35,6 +35,12 @@ class Conversation {
                       std::string_view user_text, uint32_t max_tokens = 0) const;
   // Records a finished (or cancelled) exchange.
   void Record(std::string_view user_text, std::string_view assistant_text);
+  // Whether an exchange of `text_bytes` (user and assistant text) can be kept at all: a
+  // running reply past it need not be held for Record, however long it goes on.
+  bool Fits(size_t text_bytes) const { return text_bytes <= max_bytes_; }
+  // Records an exchange that outgrew the bound while it ran (its text was let go): what
+  // Record does with one that large, which leaves no exchange behind.
+  void RecordOversized() { history_.reset(); }
 
   size_t exchanges() const { return history_ ? history_->exchanges.size() : 0; }
   size_t bytes() const { return history_ ? history_->text_bytes : 0; }

@@ -190,6 +190,38 @@ TEST_F(SessionOnFakeBackendTest, AFailureEndsWithTheBackendsErrorAndLeavesNoHist
   EXPECT_EQ(backend_.reply(1).request().messages_size(), 1);
 }
 
+// The history keeps an exchange only within --history-max-bytes; a reply that grows past it
+// is not held whole meanwhile, and it leaves the history as keeping it would have: empty.
+TEST_F(SessionOnFakeBackendTest, AReplyLongerThanTheHistoryBoundLeavesWhatRecordingItWould) {
+  config_.history_max_bytes = 10;
+  Open();
+  Say("q");  // 1 byte + 9 of reply: exactly at the bound, kept
+  backend_.reply(0).Started();
+  backend_.reply(0).Delta("1234");
+  backend_.reply(0).Delta("56789");
+  backend_.reply(0).Completed("end_turn", {1, 2});
+  Say("r");
+  ASSERT_EQ(backend_.starts(), 2u);
+  ASSERT_EQ(backend_.reply(1).request().messages_size(), 3);
+  EXPECT_EQ(backend_.reply(1).request().messages(1).content(), "123456789");
+  // One byte more, over several deltas: the whole history goes, this exchange included.
+  backend_.reply(1).Started();
+  backend_.reply(1).Delta("12345");
+  backend_.reply(1).Delta("67890");
+  backend_.reply(1).Delta("more after the bound");
+  backend_.reply(1).Completed("end_turn", {1, 3});
+  std::string shown;
+  for (const auto& frame : Frames()) {
+    if (frame["type"] == "stream_chunk") shown += frame["content"].get<std::string>();
+  }
+  EXPECT_EQ(shown,
+            "123456789"
+            "1234567890more after the bound");  // the client saw it all
+  Say("s");
+  ASSERT_EQ(backend_.starts(), 3u);
+  EXPECT_EQ(backend_.reply(2).request().messages_size(), 1);
+}
+
 TEST_F(SessionOnFakeBackendTest, WithoutAResumeWindowADisconnectCancelsTheReply) {
   config_.resume_window = absl::ZeroDuration();
   Open();

@@ -79,6 +79,21 @@ TEST(Conversation, AnExchangeLargerThanTheBoundIsNotKept) {
   EXPECT_EQ(Messages(conversation, "n").size(), 1u);
 }
 
+TEST(Conversation, RecordingAnOversizedExchangeLeavesWhatRecordingItsTextWould) {
+  Conversation recorded(10), oversized(10);
+  for (Conversation* c : {&recorded, &oversized}) {
+    c->Record("q", "a");
+    c->Record("r", "b");
+  }
+  EXPECT_FALSE(recorded.Fits(11));
+  EXPECT_TRUE(recorded.Fits(10));
+  recorded.Record(std::string(5, 'x'), std::string(6, 'y'));
+  oversized.RecordOversized();
+  EXPECT_EQ(oversized.exchanges(), recorded.exchanges());
+  EXPECT_EQ(oversized.bytes(), recorded.bytes());
+  EXPECT_EQ(oversized.Serialize(), recorded.Serialize());
+}
+
 TEST(Conversation, ExactlyAtTheBoundIsKept) {
   Conversation conversation(8);
   conversation.Record("abcd", "efgh");
