@@ -79,6 +79,14 @@ bool WsTestClient::Connect(int port, const ConnectOptions& options,
                            std::chrono::milliseconds timeout) {
   tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port));
   common::TransportStream::Socket socket(io_);
+  if (options.receive_buffer_bytes > 0) {
+    socket.open(tcp::v4(), last_error_);
+    if (!last_error_) {
+      socket.set_option(net::socket_base::receive_buffer_size(options.receive_buffer_bytes),
+                        last_error_);
+    }
+    if (last_error_) return false;
+  }
   last_error_ = RunOn(
       io_,
       [&](Completion done) {

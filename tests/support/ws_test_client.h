@@ -36,6 +36,9 @@ class WsTestClient {
     std::string subprotocols;  // Sec-WebSocket-Protocol, when not empty
     std::string tls_ca_file;   // wss:// trusting this CA (the server name is "localhost")
     std::string host;          // Host header; default 127.0.0.1:<port>
+    // SO_RCVBUF before connecting (0: the system's): a client that stops reading then
+    // holds little in its kernel, so what is measured is the server's own buffering.
+    int receive_buffer_bytes = 0;
   };
 
   WsTestClient();
