@@ -30,13 +30,15 @@ FAKE_PID=$!
 BENCH_STARTED_PIDS+=("$FAKE_PID")
 FAKE_PORT=$(bench_wait_listening "$FAKE_PID" fake_claude_server) || exit 2
 
+llm_log=$BENCH_LOGS/llm-service.log
+llm_log_from=$(cat "$llm_log" 2>/dev/null | wc -l)
 ANTHROPIC_API_KEY=$KEY ANTHROPIC_BASE_URL=http://127.0.0.1:$FAKE_PORT \
-  "$BENCH_BIN/llm-service" --bind 127.0.0.1 --port 0 --provider claude \
+  "$BENCH_BIN/llm-service" --bind 127.0.0.1 --port 0 --metrics-port 0 --provider claude \
   --curl-threads "$CURL_THREADS" --log-level "$BENCH_LOG_LEVEL" \
-  2>>"$BENCH_LOGS/llm-service.log" &
+  2>>"$llm_log" &
 LLM_PID=$!
 BENCH_STARTED_PIDS+=("$LLM_PID")
-LLM_PORT=$(bench_wait_listening "$LLM_PID" llm-service) || exit 2
+LLM_PORT=$(bench_wait_announced "$LLM_PID" "$llm_log" "$llm_log_from") || exit 2
 bench_log "fake pid=$FAKE_PID port=$FAKE_PORT; llm-service pid=$LLM_PID port=$LLM_PORT" \
   "curl_threads=$CURL_THREADS"
 

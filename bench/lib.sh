@@ -96,14 +96,33 @@ bench_wait_listening() {
   bench_die "$name did not listen within 10 s"
 }
 
+# Prints the gRPC port llm-service $1 announces in its log $2 after line $3 (10 s at most):
+# it listens on two ports (gRPC and /metrics), so the socket alone does not say which.
+bench_wait_announced() {
+  local pid=$1 log=$2 from=$3 port
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || bench_die "llm-service exited during startup (see $BENCH_LOGS)"
+    port=$(tail -n "+$((from + 1))" "$log" | sed -nE 's/.* listening .* port=([0-9]+).*/\1/p' |
+      head -n 1)
+    if [[ -n $port ]]; then
+      echo "$port"
+      return 0
+    fi
+    sleep 0.1
+  done
+  bench_die "llm-service did not listen within 10 s"
+}
+
 # start_llm_service DELAY_MS EXTRA_WORDS -> LLM_PID, LLM_PORT
 start_llm_service() {
-  "$BENCH_BIN/llm-service" --bind 127.0.0.1 --port 0 --provider mock \
+  local log=$BENCH_LOGS/llm-service.log from
+  from=$(cat "$log" 2>/dev/null | wc -l)
+  "$BENCH_BIN/llm-service" --bind 127.0.0.1 --port 0 --metrics-port 0 --provider mock \
     --log-level "$BENCH_LOG_LEVEL" --mock-chunk-delay-ms "$1" --mock-extra-words "$2" \
-    2>>"$BENCH_LOGS/llm-service.log" &
+    2>>"$log" &
   LLM_PID=$!
   BENCH_STARTED_PIDS+=("$LLM_PID")
-  LLM_PORT=$(bench_wait_listening "$LLM_PID" llm-service) || exit 2
+  LLM_PORT=$(bench_wait_announced "$LLM_PID" "$log" "$from") || exit 2
   bench_log "llm-service pid=$LLM_PID port=$LLM_PORT delay=${1}ms extra_words=$2"
 }
 

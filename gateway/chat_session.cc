@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "gateway/chat_session_state.h"
 #include "gateway/gateway_config.h"
+#include "gateway/gateway_metrics.h"
 #include "gateway/llm_client.h"
 #include "gateway/session_table.h"
 #include "gateway/store/session_store.h"
@@ -291,10 +292,8 @@ void ChatSession::Resume(std::shared_ptr<Peer> peer, uint64_t attach_id, ResumeR
   // A reply a crash or a drain deadline cut off ends now, after the text the client has:
   // part of the replay (session_resumed follows the last frame replayed).
   for (const Lifecycle::Interrupted& reply : life().interrupted) {
-    Send([&](uint64_t seq) {
-      return EncodeConversationError(id_, seq, reply.conversation, reply.request_id,
-                                     ClientError::kInterrupted);
-    });
+    services_.metrics->CountReplyEnded(ReplyOutcome::kInterrupted);
+    SendConversationError(reply.conversation, reply.request_id, ClientError::kInterrupted);
   }
   life().interrupted.clear();
   uint64_t replayed = log_.ReplayableAfter(last);

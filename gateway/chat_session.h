@@ -160,6 +160,9 @@ class ChatSession : public ReplyObserver, public std::enable_shared_from_this<Ch
   void ReportDetachedBytes();
 
   // --- conversations and replies (chat_session_replies.cc) ---
+  // An `error` about one conversation (and reply, when `request_id` is set), counted.
+  void SendConversationError(std::string_view conversation, std::string_view request_id,
+                             ClientError error);
   ConversationState* FindConversation(std::string_view id);
   ConversationState* ConversationFor(std::string_view id, bool create);
   void StartReply(ConversationState& conversation, std::string content);

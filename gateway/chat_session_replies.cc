@@ -9,6 +9,7 @@
 #include "gateway/chat_session.h"
 #include "gateway/chat_session_state.h"
 #include "gateway/gateway_config.h"
+#include "gateway/gateway_metrics.h"
 #include "gateway/llm_client.h"
 #include "gateway/store/session_store.h"
 
@@ -23,8 +24,17 @@ uint64_t QuarterOf(size_t bytes) { return (bytes + 3) / 4; }
 }  // namespace
 
 void ChatSession::SendError(ClientError error, bool ephemeral) {
+  services_.metrics->CountErrorSent(error);
   if (ephemeral) return SendEphemeral([&](uint64_t seq) { return EncodeError(id_, seq, error); });
   Send([&](uint64_t seq) { return EncodeError(id_, seq, error); });
+}
+
+void ChatSession::SendConversationError(std::string_view conversation, std::string_view request_id,
+                                        ClientError error) {
+  services_.metrics->CountErrorSent(error);
+  Send([&](uint64_t seq) {
+    return EncodeConversationError(id_, seq, conversation, request_id, error);
+  });
 }
 
 ChatSession::ConversationState* ChatSession::FindConversation(std::string_view id) {
@@ -58,24 +68,18 @@ void ChatSession::HandleMessage(ClientMessage message) {
       ConversationState* conversation = FindConversation(cid);
       if ((conversation != nullptr && conversation->reply) ||
           active_replies_ >= static_cast<uint16_t>(services_.config->max_active_replies)) {
-        return void(Send([&](uint64_t seq) {
-          return EncodeConversationError(id_, seq, cid, {}, ClientError::kBusy);
-        }));
+        return SendConversationError(cid, {}, ClientError::kBusy);
       }
       if (conversation == nullptr) conversation = ConversationFor(cid, /*create=*/true);
       if (conversation == nullptr) {
-        return void(Send([&](uint64_t seq) {
-          return EncodeConversationError(id_, seq, cid, {}, ClientError::kLimitExceeded);
-        }));
+        return SendConversationError(cid, {}, ClientError::kLimitExceeded);
       }
       return StartReply(*conversation, std::move(message.content));
     }
     case ClientMessage::Type::kCancel: {
       ConversationState* conversation = FindConversation(cid);
       if (conversation == nullptr || !conversation->reply) {
-        return void(Send([&](uint64_t seq) {
-          return EncodeConversationError(id_, seq, cid, {}, ClientError::kNothingToCancel);
-        }));
+        return SendConversationError(cid, {}, ClientError::kNothingToCancel);
       }
       conversation->reply->cancel_requested = true;
       conversation->reply->call->Cancel();
@@ -223,12 +227,15 @@ void ChatSession::EndReply(ActiveReply& active, ReplyEnd end) {
   --active_replies_;
   ActiveReply& reply = *ended;
   reply.permit.End(TokensUsed(reply, end));
+  services_.metrics->CountLlmCallEnded(end);
   conversation.last_activity_ms = NowMs();
   const std::string& cid = conversation.id;
   auto log = common::Logger("session");
   if (state_ == State::kClosed) {
     // The session is gone; nothing is sent or kept.
+    services_.metrics->CountReplyEnded(ReplyOutcome::kCancelled);
   } else if (end.kind == ReplyEnd::Kind::kCompleted) {
+    services_.metrics->CountReplyEnded(ReplyOutcome::kCompleted);
     log->info("reply end session={} conversation={} request={} status=OK", id_, cid,
               reply.request_id);
     RecordExchange(conversation, reply);
@@ -237,6 +244,7 @@ void ChatSession::EndReply(ActiveReply& active, ReplyEnd end) {
       return EncodeStreamEnd(id_, seq, cid, reply.request_id, end.stop_reason, end.usage);
     });
   } else if (reply.cancel_requested && end.kind == ReplyEnd::Kind::kCancelled) {
+    services_.metrics->CountReplyEnded(ReplyOutcome::kCancelled);
     log->info("reply cancelled session={} conversation={} request={}", id_, cid, reply.request_id);
     // The user saw this much of the reply; it stays part of the conversation.
     RecordExchange(conversation, reply);
@@ -246,14 +254,14 @@ void ChatSession::EndReply(ActiveReply& active, ReplyEnd end) {
     // The user's cancel and a closed session ended above; what is left is a failure of
     // llm-service or of the way to it, for operators to see with its cause.
     ClientError error = end.error;
+    services_.metrics->CountReplyEnded(
+        error == ClientError::kInterrupted ? ReplyOutcome::kInterrupted : ReplyOutcome::kError);
     log->warn(
         "reply failed session={} conversation={} request={} grpc_status={} detail=\"{}\" code={}",
         id_, cid, reply.request_id, end.cause_code, end.cause_detail, ErrorCodeName(error));
     // No trace in the history; the stored pending turn goes.
     PersistConversation(conversation);
-    Send([&](uint64_t seq) {
-      return EncodeConversationError(id_, seq, cid, reply.request_id, error);
-    });
+    SendConversationError(cid, reply.request_id, error);
   }
   log_.OnReplyEnded(reply.first_seq, OldestRunningReplySeq());
   if (draining_ && active_replies_ == 0 && state_ == State::kAttached) {
@@ -269,13 +277,13 @@ void ChatSession::Interrupt() {
     ActiveReply& reply = *conversation->reply;
     common::Logger("session")->info("reply interrupted session={} conversation={} request={}", id_,
                                     conversation->id, reply.request_id);
+    services_.metrics->CountReplyEnded(ReplyOutcome::kInterrupted);
+    // The call is ended here; its own end is never heard (the reply is gone when it comes).
+    services_.metrics->CountLlmCallEnded(ReplyEnd{.kind = ReplyEnd::Kind::kCancelled});
     // Kept with the text it had, as a cancelled reply is.
     RecordExchange(*conversation, reply);
     PersistConversation(*conversation);
-    Send([&](uint64_t seq) {
-      return EncodeConversationError(id_, seq, conversation->id, reply.request_id,
-                                     ClientError::kInterrupted);
-    });
+    SendConversationError(conversation->id, reply.request_id, ClientError::kInterrupted);
     reply.call->Cancel();
     log_.OnReplyEnded(reply.first_seq, 0);
     conversation->reply.reset();
@@ -332,12 +340,12 @@ void ChatSession::SendConversations() {
 void ChatSession::DeleteConversation(std::string_view cid) {
   ConversationState* conversation = FindConversation(cid);
   if (conversation == nullptr) {
-    return void(Send([&](uint64_t seq) {
-      return EncodeConversationError(id_, seq, cid, {}, ClientError::kUnknownConversation);
-    }));
+    return SendConversationError(cid, {}, ClientError::kUnknownConversation);
   }
   if (conversation->reply) {
     // Deleting a conversation stops its reply; the end is not reported (it is gone).
+    services_.metrics->CountReplyEnded(ReplyOutcome::kCancelled);
+    services_.metrics->CountLlmCallEnded(ReplyEnd{.kind = ReplyEnd::Kind::kCancelled});
     conversation->reply->call->Cancel();
     conversation->reply.reset();
     --active_replies_;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/log.h"
+#include "common/metrics/process_metrics.h"
 #include "gateway/chat_session.h"
 #include "gateway/mux_backend.h"
 #include "gateway/per_call_backend.h"
@@ -95,6 +96,7 @@ GatewayServer::~GatewayServer() {
 
 absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Create(const GatewayConfig& config) {
   std::unique_ptr<GatewayServer> server(new GatewayServer(config));
+  common::metrics::RegisterProcessMetrics(server->metrics_registry_);
   const GatewayConfig& c = server->config_;
   AuthMode mode = c.auth == "api-keys" ? AuthMode::kApiKeys
                   : c.auth == "jwt"    ? AuthMode::kJwt
@@ -141,7 +143,9 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Create(const Gatew
                                       .identities = &server->identities_,
                                       .tls = server->tls_.get(),
                                       .sessions = &server->sessions_,
-                                      .store = server->store_.get()};
+                                      .store = server->store_.get(),
+                                      .metrics = &server->metrics_,
+                                      .metrics_registry = &server->metrics_registry_};
   // Every attached client hears when llm-service goes or comes back (a `status` frame),
   // each on its session's loop.
   server->llm_->reachability().SetListener(

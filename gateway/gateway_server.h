@@ -6,12 +6,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/metrics/registry.h"
 #include "gateway/auth/anonymous_principals.h"
 #include "gateway/auth/authenticator.h"
 #include "gateway/auth/origin_policy.h"
 #include "gateway/auth/ticket_store.h"
 #include "gateway/connection_registry.h"
 #include "gateway/gateway_config.h"
+#include "gateway/gateway_metrics.h"
 #include "gateway/gateway_services.h"
 #include "gateway/heartbeat.h"
 #include "gateway/io_pool.h"
@@ -56,6 +58,8 @@ class GatewayServer {
   bool OnEverySession(const std::function<void(ChatSession&)>& fn, absl::Duration timeout);
 
   const GatewayConfig config_;
+  // First: every series points into it, and the process series read from it at scrapes.
+  common::metrics::Registry metrics_registry_;
   // Outlives every session (their writes go to it until they are destroyed).
   std::unique_ptr<SessionStore> store_;
   std::string store_path_;
@@ -69,6 +73,7 @@ class GatewayServer {
   std::unique_ptr<LlmClient> llm_;
   std::unique_ptr<ReplyBackend> replies_;  // over llm_
   ConnectionRegistry registry_;
+  GatewayMetrics metrics_{metrics_registry_, registry_};
   std::atomic<bool> draining_{false};
   GatewayServices services_;
   IoPool io_;

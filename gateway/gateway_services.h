@@ -2,6 +2,10 @@
 
 #include <atomic>
 
+namespace streamgate::common::metrics {
+class Registry;
+}  // namespace streamgate::common::metrics
+
 namespace streamgate::gateway {
 
 struct GatewayConfig;
@@ -17,6 +21,7 @@ class IdentityLimits;
 class TlsContextSource;
 class SessionTable;
 class SessionStore;
+class GatewayMetrics;
 
 // The process-wide services every connection uses. Built and owned by main, which keeps
 // them alive until every connection is gone; connections hold a reference (one pointer per
@@ -36,6 +41,8 @@ struct GatewayServices {
   const TlsContextSource* tls = nullptr;  // null without --tls-cert
   SessionTable* sessions = nullptr;
   SessionStore* store = nullptr;
+  GatewayMetrics* metrics = nullptr;                            // never null: tests give their own
+  const common::metrics::Registry* metrics_registry = nullptr;  // what GET /metrics renders
 };
 
 }  // namespace streamgate::gateway

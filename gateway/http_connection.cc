@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/log_throttle.h"
+#include "common/metrics/registry.h"
 #include "gateway/auth/anonymous_principals.h"
 #include "gateway/auth/authenticator.h"
 #include "gateway/auth/origin_policy.h"
@@ -14,6 +15,7 @@
 #include "gateway/auth/upgrade_credentials.h"
 #include "gateway/connection_registry.h"
 #include "gateway/gateway_config.h"
+#include "gateway/gateway_metrics.h"
 #include "gateway/limits/identity_limits.h"
 #include "gateway/llm_client.h"
 #include "gateway/ws_connection.h"
@@ -151,7 +153,8 @@ void HttpConnection::Route(Request request) {
                  {{"Allow", "POST, OPTIONS"}});
   }
   const WebAsset* asset = FindWebAsset(path);
-  if (path != "/ws" && path != "/healthz" && path != "/readyz" && asset == nullptr) {
+  if (path != "/ws" && path != "/healthz" && path != "/readyz" && path != "/metrics" &&
+      asset == nullptr) {
     return Reply(http::status::not_found, "text/plain", "Not found\n");
   }
   // Everything else is read-only: GET, and HEAD for monitors that probe without a body.
@@ -168,6 +171,10 @@ void HttpConnection::Route(Request request) {
     return Reply(http::status::ok, "application/json", "{\"status\":\"ok\"}\n");
   }
   if (path == "/readyz") return ReplyReadiness();
+  if (path == "/metrics") {
+    return Reply(http::status::ok, common::metrics::kExpositionContentType,
+                 services_.metrics_registry->Render());
+  }
   ReplyWebAsset(*asset);
 }
 
@@ -196,41 +203,45 @@ HttpConnection::Headers HttpConnection::CorsHeaders(const Request& request) cons
 void HttpConnection::Upgrade(Request request) {
   const GatewayConfig& config = *services_.config;
   if (services_.draining->load()) {
-    return Refuse(http::status::service_unavailable, "draining", "");
+    return RefuseUpgrade(UpgradeResult::kDraining, http::status::service_unavailable, "draining",
+                         "");
   }
   std::chrono::steady_clock::duration wait{};
   if (!services_.addresses->TryUpgrade(peer_, &wait)) {
-    return Refuse(http::status::too_many_requests, "rate_limited", "upgrades_per_second",
-                  {{"Retry-After", RetryAfterSeconds(wait)}});
+    return RefuseUpgrade(UpgradeResult::kRateLimited, http::status::too_many_requests,
+                         "rate_limited", "upgrades_per_second",
+                         {{"Retry-After", RetryAfterSeconds(wait)}});
   }
   auto host = request.find(http::field::host);
   std::string_view host_value = host == request.end() ? "" : Std(host->value());
   if (!services_.origins->Allows(OriginOf(request), host_value, stream_.is_tls())) {
     // The Origin is a page address, no secret, but client input: log its length only.
-    return Refuse(http::status::forbidden, "forbidden_origin",
-                  absl::StrCat("origin_bytes=", OriginOf(request)->size()));
+    return RefuseUpgrade(UpgradeResult::kForbiddenOrigin, http::status::forbidden,
+                         "forbidden_origin",
+                         absl::StrCat("origin_bytes=", OriginOf(request)->size()));
   }
   UpgradeCredentials credentials = ExtractUpgradeCredentials(request);
   std::shared_ptr<const Principal> principal;
   if (services_.auth->mode() == AuthMode::kNone) {
     principal = services_.anonymous->For(peer_.to_string());
   } else if (credentials.malformed || credentials.source == UpgradeCredentials::Source::kNone) {
-    return Refuse(http::status::unauthorized, "unauthenticated",
-                  credentials.malformed ? "malformed or repeated credential" : "no credential",
-                  {{"WWW-Authenticate", "Bearer realm=\"streamgate\""}});
+    return RefuseUpgrade(
+        UpgradeResult::kUnauthenticated, http::status::unauthorized, "unauthenticated",
+        credentials.malformed ? "malformed or repeated credential" : "no credential",
+        {{"WWW-Authenticate", "Bearer realm=\"streamgate\""}});
   } else if (credentials.source == UpgradeCredentials::Source::kTicket) {
     std::optional<Principal> redeemed = services_.tickets->Redeem(credentials.value, absl::Now());
     if (!redeemed.has_value()) {
-      return Refuse(http::status::unauthorized, "unauthenticated",
-                    "ticket unknown, used or expired",
-                    {{"WWW-Authenticate", "Bearer realm=\"streamgate\""}});
+      return RefuseUpgrade(UpgradeResult::kUnauthenticated, http::status::unauthorized,
+                           "unauthenticated", "ticket unknown, used or expired",
+                           {{"WWW-Authenticate", "Bearer realm=\"streamgate\""}});
     }
     principal = std::make_shared<const Principal>(*std::move(redeemed));
   } else {
     Authenticator::Outcome outcome = services_.auth->Authenticate(credentials.value, absl::Now());
     if (outcome.principal == nullptr) {
-      return Refuse(
-          http::status::unauthorized, "unauthenticated",
+      return RefuseUpgrade(
+          UpgradeResult::kUnauthenticated, http::status::unauthorized, "unauthenticated",
           absl::StrCat("source=", std::string(SourceName(credentials.source)), " ", outcome.reason),
           {{"WWW-Authenticate", "Bearer realm=\"streamgate\""}});
     }
@@ -238,14 +249,15 @@ void HttpConnection::Upgrade(Request request) {
   }
   IdentityLimits::Lease lease = services_.identities->TryOpen(principal->identity);
   if (!lease.valid()) {
-    return Refuse(
-        http::status::too_many_requests, "identity_connections",
+    return RefuseUpgrade(
+        UpgradeResult::kIdentityConnections, http::status::too_many_requests,
+        "identity_connections",
         absl::StrCat("identity=", principal->identity, " limit=", config.limit_connections));
   }
   auto limit = static_cast<size_t>(config.max_connections);
   if (!services_.registry->TryReserve(limit)) {
-    return Refuse(http::status::service_unavailable, "over_capacity",
-                  absl::StrCat("limit=", limit));
+    return RefuseUpgrade(UpgradeResult::kOverCapacity, http::status::service_unavailable,
+                         "over_capacity", absl::StrCat("limit=", limit));
   }
   deadline_.cancel();
   slot_.Release();
@@ -292,6 +304,13 @@ void HttpConnection::IssueTicket(const Request& request) {
   std::string body = absl::StrCat("{\"ticket\":\"", *ticket, "\",\"expiresInMs\":",
                                   absl::ToInt64Milliseconds(services_.tickets->lifetime()), "}\n");
   Reply(http::status::ok, "application/json", std::move(body), true, std::move(cors));
+}
+
+void HttpConnection::RefuseUpgrade(UpgradeResult result, http::status status,
+                                   std::string_view reason, std::string_view detail,
+                                   Headers headers) {
+  services_.metrics->CountUpgrade(result);
+  Refuse(status, reason, detail, std::move(headers));
 }
 
 void HttpConnection::Refuse(http::status status, std::string_view reason, std::string_view detail,

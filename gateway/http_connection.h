@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/transport_stream.h"
+#include "gateway/gateway_metrics.h"
 #include "gateway/gateway_services.h"
 #include "gateway/limits/address_admission.h"
 #include "gateway/web/web_assets.h"
@@ -53,6 +54,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   // line with the details (never a credential), and the connection closed.
   void Refuse(boost::beast::http::status status, std::string_view reason, std::string_view detail,
               Headers headers = {});
+  // The same for an upgrade, counted in upgrades_total{result}.
+  void RefuseUpgrade(UpgradeResult result, boost::beast::http::status status,
+                     std::string_view reason, std::string_view detail, Headers headers = {});
   // `keep_alive` false closes the connection after the response whatever the request asked.
   void Reply(boost::beast::http::status status, std::string content_type, std::string body,
              bool keep_alive = true, Headers headers = {});

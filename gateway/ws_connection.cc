@@ -10,6 +10,7 @@
 #include "gateway/auth/upgrade_credentials.h"
 #include "gateway/connection_registry.h"
 #include "gateway/gateway_config.h"
+#include "gateway/gateway_metrics.h"
 #include "gateway/unrecycled_allocator.h"
 
 namespace streamgate::gateway {
@@ -94,9 +95,11 @@ void WsConnection::Run(UpgradeRequest upgrade, bool echo_subprotocol) {
 
 void WsConnection::OnAccept(beast::error_code ec) {
   if (ec) {
+    services_.metrics->CountUpgrade(UpgradeResult::kBadRequest);
     common::Logger("session")->info("handshake failed error=\"{}\"", ec.message());
     return;
   }
+  services_.metrics->CountUpgrade(UpgradeResult::kAccepted);
   registered_ = true;
   services_.registry->Add(this, weak_from_this());
   // The connection's own session, on its loop: every call between them is a plain call.

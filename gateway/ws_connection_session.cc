@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "gateway/auth/authenticator.h"
 #include "gateway/gateway_config.h"
+#include "gateway/gateway_metrics.h"
 #include "gateway/session_table.h"
 #include "gateway/store/session_store.h"
 #include "gateway/ws_connection.h"
@@ -38,15 +39,18 @@ void WsConnection::HandleMessage(std::string_view message) {
   bool first = first_message_;
   first_message_ = false;
   if (!ws_.got_text()) {
+    services_.metrics->CountBinaryFrame();
     LogBadMessage(ErrorCodeName(ClientError::kUnsupportedFrame),
                   "binary frame of " + std::to_string(message.size()) + " bytes");
     return SendError(ClientError::kUnsupportedFrame);
   }
   ParseResult parsed = ParseClientMessage(message, session_id());
   if (!parsed.message.has_value()) {
+    services_.metrics->CountInvalidFrame();
     LogBadMessage(ErrorCodeName(parsed.error), parsed.detail);
     return SendError(parsed.error);
   }
+  services_.metrics->CountClientFrame(parsed.message->type);
   switch (parsed.message->type) {
     case ClientMessage::Type::kAuthenticate:
       return OnAuthenticate(std::move(parsed.message->content));
@@ -77,14 +81,13 @@ void WsConnection::StartResume(ClientMessage message) {
   }
   // Not here: after a restart it is in the store. The answer comes on the store's thread.
   std::string id = message.session_id;
-  services_.store->Load(
-      std::move(id), [self = shared_from_this(), message = std::move(message)](
-                         std::optional<SessionSnapshot> snapshot) mutable {
-        net::post(self->ws_.get_executor(), [self, message = std::move(message),
-                                             snapshot = std::move(snapshot)]() mutable {
-          self->OnStoredSession(std::move(message), std::move(snapshot));
-        });
-      });
+  services_.store->Load(std::move(id), [self = shared_from_this(), message = std::move(message)](
+                                           std::optional<SessionSnapshot> snapshot) mutable {
+    net::post(self->ws_.get_executor(),
+              [self, message = std::move(message), snapshot = std::move(snapshot)]() mutable {
+                self->OnStoredSession(std::move(message), std::move(snapshot));
+              });
+  });
 }
 
 void WsConnection::OnStoredSession(ClientMessage message, std::optional<SessionSnapshot> snapshot) {
@@ -177,8 +180,7 @@ void WsConnection::OnResumed(std::shared_ptr<ChatSession> target, uint64_t attac
 void WsConnection::WithSession(std::function<void(ChatSession&)> fn) {
   if (!session_) return;
   if (session_here_) return fn(*session_);
-  net::dispatch(session_->executor(),
-                [session = session_, fn = std::move(fn)] { fn(*session); });
+  net::dispatch(session_->executor(), [session = session_, fn = std::move(fn)] { fn(*session); });
 }
 
 // --- credentials that expire ---
@@ -193,17 +195,18 @@ void WsConnection::WatchCredential() {
   credential_->timer.expires_after(
       absl::ToChronoMilliseconds(std::max(absl::ZeroDuration(), when - absl::Now())) +
       std::chrono::milliseconds(1));
-  credential_->timer.async_wait([self = shared_from_this(), generation](boost::beast::error_code ec) {
-    if (!ec) self->OnCredentialTimer(generation);
-  });
+  credential_->timer.async_wait(
+      [self = shared_from_this(), generation](boost::beast::error_code ec) {
+        if (!ec) self->OnCredentialTimer(generation);
+      });
 }
 
 void WsConnection::OnCredentialTimer(uint64_t generation) {
   if (generation != credential_->generation || closing_) return;
   // The timer runs on the steady clock, exp is wall time: a wake-up a moment early waits for
   // the rest, so that "expired" is never said of a token the verifier still takes as valid.
-  absl::Time due = credential_->expired ? principal_->expires + services_.auth->leeway()
-                                        : principal_->expires;
+  absl::Time due =
+      credential_->expired ? principal_->expires + services_.auth->leeway() : principal_->expires;
   if (absl::Now() < due) return WatchCredential();
   if (!credential_->expired) {
     common::Logger("session")->info("credential expired session={} identity={}", session_id(),

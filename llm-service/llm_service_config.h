@@ -15,6 +15,8 @@ enum class ProviderKind { kMock, kClaude };
 struct LlmServiceConfig {
   std::string bind = "127.0.0.1";
   int port = 50051;
+  // Prometheus's /metrics, plain HTTP on `bind` (docs/observability.md).
+  int metrics_port = 9464;
   // "mock", "claude" or "" (claude when an API key is present, else mock).
   std::string provider;
   int mock_chunk_delay_ms = 30;

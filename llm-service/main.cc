@@ -6,6 +6,9 @@
 #include <memory>
 
 #include "common/log.h"
+#include "common/metrics/metrics_http_server.h"
+#include "common/metrics/process_metrics.h"
+#include "common/metrics/registry.h"
 #include "common/mutex_mode.h"
 #include "common/options.h"
 #include "common/process_signals.h"
@@ -29,6 +32,8 @@ int Fail(const absl::Status& status) {
 void AddOptions(sg::common::OptionSet& options, sg::llm::LlmServiceConfig& config) {
   options.AddString("bind", "address to listen on", &config.bind);
   options.AddInt("port", "gRPC port (0 picks a free one)", &config.port, 0, 65535);
+  options.AddInt("metrics-port", "Prometheus /metrics HTTP port (0 picks a free one)",
+                 &config.metrics_port, 0, 65535);
   options.AddString("provider", "mock or claude (default: claude when ANTHROPIC_API_KEY is set)",
                     &config.provider);
   options.AddInt("mock-chunk-delay-ms", "mock: wait before each delta", &config.mock_chunk_delay_ms,
@@ -137,12 +142,19 @@ int main(int argc, char** argv) {
   }
   // Offers reflection to every server; LlmServer leaves it out under --reflection=false.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  sg::common::metrics::Registry metrics;
+  sg::common::metrics::RegisterProcessMetrics(metrics);
   auto server = sg::llm::LlmServer::Start(config, provider.get());
   if (!server.ok()) return Fail(server.status());
-  sg::common::Announce("llm-service",
-                       fmt::format("listening address={} port={} provider={} {} reflection={}",
-                                   config.bind, (*server)->port(), provider->name(),
-                                   (*server)->Describe(), config.reflection ? "on" : "off"));
+  auto scrapes =
+      sg::common::metrics::MetricsHttpServer::Start(config.bind, config.metrics_port, metrics);
+  if (!scrapes.ok()) return Fail(scrapes.status());
+  // metrics_port before port: a reader of "port=N" (tests, scripts) finds the gRPC one last.
+  sg::common::Announce(
+      "llm-service",
+      fmt::format("listening address={} metrics_port={} port={} provider={} {} reflection={}",
+                  config.bind, (*scrapes)->port(), (*server)->port(), provider->name(),
+                  (*server)->Describe(), config.reflection ? "on" : "off"));
 
   int signo = signals.Wait();
   for (; sg::common::ProcessSignals::IsReload(signo); signo = signals.Wait()) {

@@ -57,8 +57,8 @@ ClaudeLlmService::ClaudeLlmService(const std::string& base_url, std::vector<std:
 
 ClaudeLlmService::ClaudeLlmService(const std::string& base_url, std::vector<std::string> extra_args,
                                    std::string api_key) {
-  std::vector<std::string> argv = {LlmServiceBinary(), "--port=0", "--provider=claude",
-                                   "--upstream-retry-base-delay=20ms"};
+  std::vector<std::string> argv = {LlmServiceBinary(), "--port=0", "--metrics-port=0",
+                                   "--provider=claude", "--upstream-retry-base-delay=20ms"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   // The test process's own environment holds no ANTHROPIC_* variable (see the test main),
   // so these are the only ones the child sees.

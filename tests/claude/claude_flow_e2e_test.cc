@@ -155,7 +155,8 @@ TEST_F(ClaudeFlowE2e, BadClaudeConfigurationStopsStartupWithExitCode2) {
            {{std::string("ANTHROPIC_API_KEY=") + kApiKey, "ANTHROPIC_BASE_URL=ftp://x"},
             "ANTHROPIC_BASE_URL must start with"},
            {{std::string("ANTHROPIC_API_KEY=bad key with spaces")}, "API key"}}) {
-    ChildProcess process({LlmServiceBinary(), "--port=0", "--provider=claude"}, c.env);
+    ChildProcess process({LlmServiceBinary(), "--port=0", "--metrics-port=0", "--provider=claude"},
+                         c.env);
     auto status = process.WaitForExit(10s);
     ASSERT_TRUE(status.has_value());
     EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 2) << c.message;

@@ -236,7 +236,7 @@ TEST(StreamgateCliE2e, GrpcServiceDownExitsThreeLikeTheGateway) {
 TEST(StreamgateCliE2e, GrpcUnavailableFromAConnectedServiceIsAFailedReply) {
   // llm-service answers, but its upstream (here: a Claude base URL nobody listens on) does
   // not: the channel is connected, so this is exit 1 with the status.
-  ChildProcess llm({LlmServiceBinary(), "--port=0", "--provider=claude",
+  ChildProcess llm({LlmServiceBinary(), "--port=0", "--metrics-port=0", "--provider=claude",
                     "--anthropic-base-url=http://127.0.0.1:" + std::to_string(UnusedPort())},
                    {"ANTHROPIC_API_KEY=test-key"});
   int port = WaitForListeningPort(llm, 10s);

@@ -17,7 +17,7 @@ mkfifo "$work/out"
 # setsid: run.sh leads its own process group, so the test can find its children afterwards.
 # --default-signal=INT: a background job of a script starts with SIGINT ignored, which run.sh
 # could not trap; at a terminal Ctrl-C reaches it with the default disposition, as here.
-GATEWAY_PORT=0 LLM_SERVICE_PORT=0 LLM_SERVICE_MOCK_CHUNK_DELAY_MS=0 BUILD_DIR=$build_dir \
+GATEWAY_PORT=0 LLM_SERVICE_PORT=0 LLM_SERVICE_METRICS_PORT=0 LLM_SERVICE_MOCK_CHUNK_DELAY_MS=0 BUILD_DIR=$build_dir \
   GATEWAY_STORE=memory env --default-signal=INT setsid "$source_dir/scripts/run.sh" --no-build >"$work/out" 2>"$work/err" &
 run_pid=$!
 trap 'kill -TERM -- -$run_pid 2>/dev/null || true; rm -rf "$work"' EXIT

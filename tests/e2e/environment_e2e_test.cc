@@ -20,14 +20,15 @@ bool AnyLineHas(const ChildProcess& process, const std::string& text) {
 }
 
 TEST(EnvironmentE2e, GatewayWarnsAboutAVariableNoFlagOwnsWithoutItsValue) {
-  ChildProcess gateway({GatewayBinary(), "--port=0", "--store=memory"},
-                       {"GATEWAY_MAX_CONECTIONS=secret-looking-value-7f3a",
-                        "GATEWAY_HEALTHCHECK_URL=http://127.0.0.1:1/healthz",
-                        "GATEWAY_IDLE_TIMEOUT=90s"});
+  ChildProcess gateway(
+      {GatewayBinary(), "--port=0", "--store=memory"},
+      {"GATEWAY_MAX_CONECTIONS=secret-looking-value-7f3a",
+       "GATEWAY_HEALTHCHECK_URL=http://127.0.0.1:1/healthz", "GATEWAY_IDLE_TIMEOUT=90s"});
   ASSERT_GT(WaitForListeningPort(gateway, 10s), 0);
   // The warnings are written before the listening line, so they are all there now.
-  EXPECT_TRUE(AnyLineHas(gateway, "warning gateway unknown environment variable ignored "
-                                  "name=GATEWAY_MAX_CONECTIONS"))
+  EXPECT_TRUE(AnyLineHas(gateway,
+                         "warning gateway unknown environment variable ignored "
+                         "name=GATEWAY_MAX_CONECTIONS"))
       << gateway.OutputForDiagnostics();
   EXPECT_FALSE(AnyLineHas(gateway, "secret-looking-value-7f3a")) << gateway.OutputForDiagnostics();
   // Read by the container's health check, and a real twin: neither is unknown.
@@ -36,10 +37,12 @@ TEST(EnvironmentE2e, GatewayWarnsAboutAVariableNoFlagOwnsWithoutItsValue) {
 }
 
 TEST(EnvironmentE2e, LlmServiceWarnsAboutAVariableNoFlagOwns) {
-  ChildProcess llm({BinaryPath("llm-service"), "--port=0"}, {"LLM_SERVICE_MOCK_DELAY_MS=5"});
+  ChildProcess llm({BinaryPath("llm-service"), "--port=0", "--metrics-port=0"},
+                   {"LLM_SERVICE_MOCK_DELAY_MS=5"});
   ASSERT_GT(WaitForListeningPort(llm, 10s), 0);
-  EXPECT_TRUE(AnyLineHas(llm, "warning llm-service unknown environment variable ignored "
-                              "name=LLM_SERVICE_MOCK_DELAY_MS"))
+  EXPECT_TRUE(AnyLineHas(llm,
+                         "warning llm-service unknown environment variable ignored "
+                         "name=LLM_SERVICE_MOCK_DELAY_MS"))
       << llm.OutputForDiagnostics();
 }
 
@@ -47,7 +50,7 @@ TEST(EnvironmentE2e, LlmServiceWarnsAboutAVariableNoFlagOwns) {
 std::string AnnouncedClaudeModel(std::vector<std::string> env) {
   env.push_back("ANTHROPIC_API_KEY=sk-ant-test-not-a-key");
   env.push_back("LLM_SERVICE_PROVIDER=claude");
-  ChildProcess llm({BinaryPath("llm-service"), "--port=0"}, env);
+  ChildProcess llm({BinaryPath("llm-service"), "--port=0", "--metrics-port=0"}, env);
   auto model = llm.WaitForLine(std::regex(R"( claude base_url=\S+ model=(\S+))"), 10s);
   EXPECT_TRUE(model.has_value()) << llm.OutputForDiagnostics();
   return model.value_or("");

@@ -174,12 +174,18 @@ TEST_F(HttpMethodsE2e, HeadAnswersWithTheGetsStatusAndHeadersAndNoBody) {
   EXPECT_EQ(Exchange("GET", "/readyz").status, 503);  // llm-service unreachable
   EXPECT_EQ(Exchange("HEAD", "/healthz").status, 200);
   EXPECT_EQ(Exchange("HEAD", "/nope").status, 404);
+  // The exposition changes between two requests (process figures): only its headers.
+  RawResponse metrics = Exchange("HEAD", "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_EQ(metrics.Header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(metrics.Header("content-length"), "");
+  EXPECT_EQ(metrics.body, "");
 }
 
 TEST_F(HttpMethodsE2e, OtherMethodsOnKnownPathsAre405WithAllow) {
   const std::vector<std::pair<std::string, std::string>> read_only = {
-      {"PUT", "/"},     {"DELETE", "/healthz"}, {"POST", "/readyz"},   {"PATCH", "/app.js"},
-      {"OPTIONS", "/"}, {"DELETE", "/ws"},      {"POST", "/healthz?x"}};
+      {"PUT", "/"},     {"DELETE", "/healthz"}, {"POST", "/readyz"},    {"PATCH", "/app.js"},
+      {"OPTIONS", "/"}, {"DELETE", "/ws"},      {"POST", "/healthz?x"}, {"POST", "/metrics"}};
   for (const auto& [method, path] : read_only) {
     RawResponse response = Exchange(method, path);
     EXPECT_EQ(response.status, 405) << method << " " << path;

@@ -84,7 +84,8 @@ class LlmServiceSecurityE2e : public ::testing::Test {
 
   // llm-service with the mock on a free port; returns the port (0 when it did not start).
   int StartLlm(std::vector<std::string> args) {
-    std::vector<std::string> argv = {LlmServiceBinary(), "--port=0", "--mock-chunk-delay-ms=0"};
+    std::vector<std::string> argv = {LlmServiceBinary(), "--port=0", "--metrics-port=0",
+                                     "--mock-chunk-delay-ms=0"};
     argv.insert(argv.end(), args.begin(), args.end());
     llm_ = Spawn(argv);
     return WaitForListeningPort(*llm_, 10s);

@@ -109,9 +109,9 @@ TEST(MuxStreamsE2e, AStreamPastItsMaxAgeTakesNoNewReplyAndEndsAfterItsRunningOne
 }
 
 TEST(MuxStreamsE2e, RepliesSpreadOverTwoReplicasAndGoToTheOneLeftWhenTheOtherStops) {
-  ChildProcess one({LlmServiceBinary(), "--port=0", "--provider=mock"});
+  ChildProcess one({LlmServiceBinary(), "--port=0", "--metrics-port=0", "--provider=mock"});
   int port_one = WaitForListeningPort(one, 10s);
-  ChildProcess two({LlmServiceBinary(), "--port=0", "--provider=mock"});
+  ChildProcess two({LlmServiceBinary(), "--port=0", "--metrics-port=0", "--provider=mock"});
   int port_two = WaitForListeningPort(two, 10s);
   ASSERT_GT(port_one, 0);
   ASSERT_GT(port_two, 0);

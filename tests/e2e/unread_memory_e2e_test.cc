@@ -45,7 +45,14 @@ TEST(UnreadMemoryE2e, HundredUnreadClientsOnOneStreamCostTheirBoundsAndHoldUpNob
   for (int i = 0; i < kUnread; ++i) {
     unread.push_back(std::make_unique<WsTestClient>());
     ASSERT_TRUE(unread.back()->Connect(pair.gateway_port(), {.receive_buffer_bytes = 4096}));
-    ASSERT_TRUE(unread.back()->ReadUntilType("connection_established", 5s).has_value());
+    auto established = unread.back()->ReadUntilType("connection_established", 5s);
+    ASSERT_TRUE(established.has_value());
+    // On a loaded machine the gateway may accept before its stream to llm-service is up;
+    // a reply asked for then fails fast instead of filling the outbox.
+    if (i == 0) {
+      const Json ready = {{"state", "ready"}, {"provider", "mock"}, {"model", "mock"}};
+      ASSERT_TRUE(WaitForService(*unread.back(), (*established)["service"], ready, 20s));
+    }
     ASSERT_TRUE(unread.back()->SendJson(UserMessage("a long reply nobody reads")));
   }
   // Each of them: the gateway pauses the reply, and the mock in llm-service pauses too.

@@ -6,9 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "common/metrics/registry.h"
 #include "gateway/auth/principal.h"
 #include "gateway/chat_session.h"
+#include "gateway/connection_registry.h"
 #include "gateway/gateway_config.h"
+#include "gateway/gateway_metrics.h"
 #include "gateway/gateway_services.h"
 #include "gateway/limits/identity_limits.h"
 #include "gateway/llm_client.h"
@@ -18,6 +21,7 @@
 #include "tests/gateway/chat_session_fixture.h"
 #include "tests/gateway/fake_peer.h"
 #include "tests/gateway/fake_reply_backend.h"
+#include "tests/support/prometheus_text.h"
 
 namespace streamgate::gateway::testing {
 namespace {
@@ -34,6 +38,7 @@ class SessionOnFakeBackendTest : public ::testing::Test {
     services_.identities = &identities_;
     services_.sessions = &sessions_;
     services_.store = &store_;
+    services_.metrics = &metrics_;
   }
   ~SessionOnFakeBackendTest() override {
     if (session_) session_->Discard();
@@ -75,6 +80,10 @@ class SessionOnFakeBackendTest : public ::testing::Test {
     }
     return out;
   }
+  // One series of the session's metrics, as /metrics would show it.
+  double Metric(const std::string& series) {
+    return ::streamgate::testing::SampleValue(metrics_registry_.Render(), series).value_or(-1);
+  }
   std::vector<std::string> Types() {
     std::vector<std::string> out;
     for (const auto& frame : Frames()) out.push_back(frame["type"]);
@@ -87,6 +96,9 @@ class SessionOnFakeBackendTest : public ::testing::Test {
   IdentityLimits identities_{IdentityLimitRules{}};
   SessionTable sessions_{size_t{64} << 20};
   MemorySessionStore store_;
+  common::metrics::Registry metrics_registry_;
+  ConnectionRegistry connections_;
+  GatewayMetrics metrics_{metrics_registry_, connections_};
   GatewayServices services_;
   std::shared_ptr<ChatSession> session_;
   std::shared_ptr<FakePeer> peer_;
@@ -117,6 +129,8 @@ TEST_F(SessionOnFakeBackendTest, AReplyStartsWithTheRequestAndItsEventsBecomeFra
   EXPECT_EQ(frames[3]["stopReason"], "end_turn");
   EXPECT_EQ(frames[3]["usage"]["outputTokens"], 2);
   EXPECT_FALSE(session_->replying());
+  EXPECT_EQ(Metric("streamgate_gateway_replies_total{outcome=\"completed\"}"), 1);
+  EXPECT_EQ(Metric("streamgate_gateway_llm_calls_total{code=\"OK\"}"), 1);
 
   // The exchange is history: the next request carries it.
   Say("more");
@@ -135,6 +149,7 @@ TEST_F(SessionOnFakeBackendTest, AMessageWhileItsConversationReplysIsBusyAndStar
   auto frames = Frames();
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0]["code"], "busy");
+  EXPECT_EQ(Metric("streamgate_gateway_errors_sent_total{code=\"busy\"}"), 1);
   // Another conversation may reply at the same time.
   Say("three", "other");
   EXPECT_EQ(backend_.starts(), 2u);
@@ -152,6 +167,8 @@ TEST_F(SessionOnFakeBackendTest, CancelReachesTheBackendAndKeepsWhatTheUserSaw) 
   auto frames = Frames();
   ASSERT_EQ(frames.back()["type"], "stream_end");
   EXPECT_EQ(frames.back()["cancelled"], true);
+  EXPECT_EQ(Metric("streamgate_gateway_replies_total{outcome=\"cancelled\"}"), 1);
+  EXPECT_EQ(Metric("streamgate_gateway_llm_calls_total{code=\"CANCELLED\"}"), 1);
   Say("and then?");
   ASSERT_EQ(backend_.starts(), 2u);
   EXPECT_EQ(backend_.reply(1).request().messages(1).content(), "partial");
@@ -185,6 +202,9 @@ TEST_F(SessionOnFakeBackendTest, AFailureEndsWithTheBackendsErrorAndLeavesNoHist
   EXPECT_EQ(frames.back()["requestId"], reply.request().request_id());
   // The cause is for the log only.
   EXPECT_EQ(frames.back().dump().find("Socket closed"), std::string::npos);
+  EXPECT_EQ(Metric("streamgate_gateway_replies_total{outcome=\"error\"}"), 1);
+  EXPECT_EQ(Metric("streamgate_gateway_llm_calls_total{code=\"UNAVAILABLE\"}"), 1);
+  EXPECT_EQ(Metric("streamgate_gateway_errors_sent_total{code=\"upstream_unavailable\"}"), 1);
   Say("again");
   ASSERT_EQ(backend_.starts(), 2u);
   EXPECT_EQ(backend_.reply(1).request().messages_size(), 1);

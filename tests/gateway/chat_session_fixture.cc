@@ -33,6 +33,8 @@ ChatSessionTest::ChatSessionTest() {
   services_.identities = &identities_;
   services_.sessions = &sessions_;
   services_.store = &store_;
+  services_.metrics = &metrics_;
+  services_.metrics_registry = &metrics_registry_;
 }
 
 bool WaitForServiceStatus(LlmReachability& reachability, const ServiceStatus& want,

@@ -8,8 +8,11 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/metrics/registry.h"
 #include "gateway/chat_session.h"
+#include "gateway/connection_registry.h"
 #include "gateway/gateway_config.h"
+#include "gateway/gateway_metrics.h"
 #include "gateway/gateway_services.h"
 #include "gateway/limits/identity_limits.h"
 #include "gateway/llm_client.h"
@@ -83,6 +86,9 @@ class ChatSessionTest : public ::testing::Test {
   IdentityLimits identities_{IdentityLimitRules{}};
   SessionTable sessions_{size_t{256} << 20};
   MemorySessionStore store_;
+  common::metrics::Registry metrics_registry_;
+  ConnectionRegistry connections_;
+  GatewayMetrics metrics_{metrics_registry_, connections_};
   GatewayServices services_;
   ChatSession::Executor executor_ = TestIo().get_executor();
 

@@ -8,10 +8,13 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "common/metrics/registry.h"
 #include "common/sha256.h"
 #include "gateway/auth/principal.h"
 #include "gateway/chat_session.h"
+#include "gateway/connection_registry.h"
 #include "gateway/gateway_config.h"
+#include "gateway/gateway_metrics.h"
 #include "gateway/gateway_services.h"
 #include "gateway/limits/identity_limits.h"
 #include "gateway/llm_client.h"
@@ -40,6 +43,7 @@ class SessionTableTest : public ::testing::Test {
     services_.identities = &identities_;
     services_.sessions = &table_;
     services_.store = &store_;
+    services_.metrics = &metrics_;
   }
 
   // A new session, opened (which adds it to the table) and attached.
@@ -79,6 +83,9 @@ class SessionTableTest : public ::testing::Test {
   IdentityLimits identities_{IdentityLimitRules{}};
   MemorySessionStore store_;
   SessionTable table_{kBudget};
+  common::metrics::Registry metrics_registry_;
+  ConnectionRegistry connections_;
+  GatewayMetrics metrics_{metrics_registry_, connections_};
   GatewayServices services_;
   std::vector<std::shared_ptr<FakePeer>> peers_;
   uint64_t next_attach_id_ = 1;

@@ -13,11 +13,12 @@ namespace streamgate::testing {
 namespace {
 
 TEST(LlmServiceProcess, ASecondServiceOnAHeldPortExitsWithTheGatewaysError) {
-  ChildProcess first({LlmServiceBinary(), "--port=0", "--provider=mock"});
+  ChildProcess first({LlmServiceBinary(), "--port=0", "--metrics-port=0", "--provider=mock"});
   int port = WaitForListeningPort(first, 10s);
   ASSERT_GT(port, 0);
 
-  ChildProcess second({LlmServiceBinary(), "--port=" + std::to_string(port), "--provider=mock"});
+  ChildProcess second({LlmServiceBinary(), "--port=" + std::to_string(port), "--metrics-port=0",
+                       "--provider=mock"});
   EXPECT_TRUE(second
                   .WaitForLine(std::regex("^llm-service: cannot bind 127\\.0\\.0\\.1:" +
                                           std::to_string(port) + ": Address already in use$"),
@@ -36,6 +37,27 @@ TEST(LlmServiceProcess, ASecondServiceOnAHeldPortExitsWithTheGatewaysError) {
 
   // The first still serves, alone.
   EXPECT_TRUE(ChatOnce(TestChannel(port), OneMessage("hello")).status.ok());
+}
+
+TEST(LlmServiceProcess, AHeldMetricsPortIsRefusedToo) {
+  ChildProcess first({LlmServiceBinary(), "--port=0", "--metrics-port=0", "--provider=mock"});
+  ASSERT_GT(WaitForListeningPort(first, 10s), 0);
+  auto metrics_port = first.WaitForLine(std::regex(R"(listening .*metrics_port=(\d+))"), 1s);
+  ASSERT_TRUE(metrics_port.has_value()) << first.OutputForDiagnostics();
+
+  ChildProcess second(
+      {LlmServiceBinary(), "--port=0", "--metrics-port=" + *metrics_port, "--provider=mock"});
+  EXPECT_TRUE(
+      second
+          .WaitForLine(std::regex("^llm-service: metrics: cannot listen on 127\\.0\\.0\\.1:" +
+                                  *metrics_port + ": Address already in use$"),
+                       10s)
+          .has_value())
+      << second.OutputForDiagnostics();
+  std::optional<int> exit_status = second.WaitForExit(10s);
+  ASSERT_TRUE(exit_status.has_value());
+  ASSERT_TRUE(WIFEXITED(*exit_status));
+  EXPECT_EQ(WEXITSTATUS(*exit_status), 2);
 }
 
 }  // namespace

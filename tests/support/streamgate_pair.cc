@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <regex>
+
 #include "gtest/gtest.h"
 
 namespace streamgate::testing {
@@ -36,19 +38,22 @@ StreamgatePair::StreamgatePair(Options options) : options_(std::move(options)) {
   argv.insert(argv.end(), options_.gateway_args.begin(), options_.gateway_args.end());
   // Never the developer's own state directory: a test that wants a file names one.
   bool names_store = false;
-  for (const auto& arg : options_.gateway_args) names_store |= arg.rfind("--store", 0) == 0 &&
-                                                               arg.rfind("--store-", 0) != 0;
+  for (const auto& arg : options_.gateway_args)
+    names_store |= arg.rfind("--store", 0) == 0 && arg.rfind("--store-", 0) != 0;
   if (!names_store) argv.push_back("--store=memory");
   gateway_ = std::make_unique<ChildProcess>(argv);
   gateway_port_ = WaitForListeningPort(*gateway_, 10s);
 }
 
 void StreamgatePair::StartLlm(int port) {
-  std::vector<std::string> argv = {LlmServiceBinary(), "--port=" + std::to_string(port)};
+  std::vector<std::string> argv = {LlmServiceBinary(), "--port=" + std::to_string(port),
+                                   "--metrics-port=0"};
   argv.insert(argv.end(), options_.llm_args.begin(), options_.llm_args.end());
   // Tests never reach a real model, whatever the developer's environment holds.
   llm_ = std::make_unique<ChildProcess>(argv, std::vector<std::string>{"ANTHROPIC_API_KEY="});
   llm_port_ = WaitForListeningPort(*llm_, 10s);
+  auto metrics = llm_->WaitForLine(std::regex(R"(listening .*metrics_port=(\d+))"), 1s);
+  llm_metrics_port_ = metrics ? std::stoi(*metrics) : 0;
 }
 
 void StreamgatePair::KillLlm() {

@@ -32,6 +32,8 @@ class StreamgatePair {
 
   int gateway_port() const { return gateway_port_; }
   int llm_port() const { return llm_port_; }
+  // llm-service's Prometheus endpoint (--metrics-port=0: the free port it announced).
+  int llm_metrics_port() const { return llm_metrics_port_; }
   ChildProcess& gateway() { return *gateway_; }
   ChildProcess& llm() { return *llm_; }
   bool ok() const { return gateway_port_ > 0 && llm_port_ > 0; }
@@ -48,6 +50,7 @@ class StreamgatePair {
   std::unique_ptr<ChildProcess> llm_;
   std::unique_ptr<ChildProcess> gateway_;
   int llm_port_ = 0;
+  int llm_metrics_port_ = 0;
   int gateway_port_ = 0;
 };
 

@@ -110,7 +110,7 @@ before(async () => {
   trustInNssDatabase(home, pki.ca);
 
   llmService = await startService('llm-service', [
-    args.llmService, '--bind', '127.0.0.1', '--port', '0', '--provider', 'mock',
+    args.llmService, '--bind', '127.0.0.1', '--port', '0', '--metrics-port', '0', '--provider', 'mock',
     '--mock-chunk-delay-ms', '10', '--mock-extra-words', '0',
   ]);
   // --store memory: the three gateways share no file, and nothing is written under $HOME.

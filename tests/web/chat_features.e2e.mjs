@@ -39,7 +39,8 @@ harness.watch({ services: () => [llmService, gateway], page: () => page });
 
 async function startLlmService() {
   llmService = new ServiceProcess('llm-service', [
-    args.llmService, '--bind', '127.0.0.1', '--port', String(llmPort), '--provider', 'mock',
+    args.llmService, '--bind', '127.0.0.1', '--port', String(llmPort), '--metrics-port', '0',
+    '--provider', 'mock',
     '--mock-chunk-delay-ms', String(CHUNK_DELAY_MS), '--mock-extra-words', '0',
   ]);
   llmPort = await llmService.waitUntilListening(STEP_TIMEOUT_MS);

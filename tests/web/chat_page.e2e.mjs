@@ -50,7 +50,7 @@ async function startGateway(port) {
 
 before(async () => {
   llmService = new ServiceProcess('llm-service', [
-    args.llmService, '--bind', '127.0.0.1', '--port', '0', '--provider', 'mock',
+    args.llmService, '--bind', '127.0.0.1', '--port', '0', '--metrics-port', '0', '--provider', 'mock',
     '--mock-chunk-delay-ms', String(CHUNK_DELAY_MS), '--mock-extra-words', '0',
   ]);
   await llmService.waitUntilListening(STEP_TIMEOUT_MS);

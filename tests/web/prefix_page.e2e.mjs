@@ -51,7 +51,7 @@ function makeJwt(sub, seconds) {
 
 before(async () => {
   llmService = new ServiceProcess('llm-service', [
-    args.llmService, '--bind', '127.0.0.1', '--port', '0', '--provider', 'mock',
+    args.llmService, '--bind', '127.0.0.1', '--port', '0', '--metrics-port', '0', '--provider', 'mock',
     '--mock-chunk-delay-ms', '10', '--mock-extra-words', '0',
   ]);
   await llmService.waitUntilListening(STEP_TIMEOUT_MS);

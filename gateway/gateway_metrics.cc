@@ -1,0 +1,88 @@
+#include "gateway/gateway_metrics.h"
+
+#include <string>
+
+#include "gateway/connection_registry.h"
+
+namespace streamgate::gateway {
+namespace {
+
+using common::metrics::Labels;
+
+constexpr std::array<std::string_view, kUpgradeResults> kUpgradeResultNames = {
+    "accepted",     "over_capacity",        "draining",   "forbidden_origin", "unauthenticated",
+    "rate_limited", "identity_connections", "bad_request"};
+
+// ClientMessage::Type in order, as the frames spell them.
+constexpr std::array<std::string_view, 8> kFrameTypeNames = {
+    "user_message", "cancel",      "authenticate",       "resume",
+    "ack",          "get_history", "list_conversations", "delete_conversation"};
+
+constexpr std::array<std::string_view, 17> kStatusNames = {
+    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+    "DATA_LOSS", "UNAUTHENTICATED"};
+
+constexpr std::array<std::string_view, 4> kOutcomeNames = {"completed", "cancelled", "error",
+                                                           "interrupted"};
+
+Labels One(std::string_view name, std::string_view value) {
+  return {{std::string(name), std::string(value)}};
+}
+
+}  // namespace
+
+GatewayMetrics::GatewayMetrics(common::metrics::Registry& registry,
+                               const ConnectionRegistry& connections) {
+  registry.AddGaugeFunction("streamgate_gateway_connections", "Open WebSocket connections.", {},
+                            [&connections] { return static_cast<double>(connections.size()); });
+  for (size_t i = 0; i < kUpgradeResults; ++i) {
+    upgrades_[i] = &registry.AddCounter("streamgate_gateway_upgrades_total",
+                                        "WebSocket upgrade attempts on /ws, by result.",
+                                        One("result", kUpgradeResultNames[i]));
+  }
+  const std::string frames_help =
+      "Frames read from clients, by type (invalid: not a valid "
+      "client frame; binary: a binary frame).";
+  for (size_t i = 0; i < kFrameTypes; ++i) {
+    client_frames_[i] = &registry.AddCounter("streamgate_gateway_client_frames_total", frames_help,
+                                             One("type", kFrameTypeNames[i]));
+  }
+  invalid_frames_ = &registry.AddCounter("streamgate_gateway_client_frames_total", frames_help,
+                                         One("type", "invalid"));
+  binary_frames_ = &registry.AddCounter("streamgate_gateway_client_frames_total", frames_help,
+                                        One("type", "binary"));
+  for (size_t i = 0; i < kErrors; ++i) {
+    errors_sent_[i] = &registry.AddCounter("streamgate_gateway_errors_sent_total",
+                                           "error frames sent to clients, by code.",
+                                           One("code", ErrorCodeName(static_cast<ClientError>(i))));
+  }
+  for (size_t i = 0; i < kOutcomeNames.size(); ++i) {
+    replies_[i] = &registry.AddCounter("streamgate_gateway_replies_total",
+                                       "Replies ended, by outcome for the client.",
+                                       One("outcome", kOutcomeNames[i]));
+  }
+  for (size_t i = 0; i < kStatusCodes; ++i) {
+    llm_calls_[i] = &registry.AddCounter(
+        "streamgate_gateway_llm_calls_total",
+        "Replies from llm-service ended, by the gRPC status name of their call.",
+        One("code", kStatusNames[i]));
+  }
+}
+
+void GatewayMetrics::CountLlmCallEnded(const ReplyEnd& end) {
+  size_t code = 2;  // UNKNOWN, for a cause that names no status
+  if (end.kind == ReplyEnd::Kind::kCompleted) {
+    code = 0;
+  } else if (end.kind == ReplyEnd::Kind::kCancelled) {
+    code = 1;
+  } else {
+    for (size_t i = 0; i < kStatusCodes; ++i) {
+      if (kStatusNames[i] == end.cause_code) code = i;
+    }
+  }
+  llm_calls_[code]->Increment();
+}
+
+}  // namespace streamgate::gateway

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <array>
+#include <string_view>
+
+#include "common/metrics/registry.h"
+#include "gateway/client_protocol.h"
+#include "gateway/reply_backend.h"
+
+namespace streamgate::gateway {
+
+class ConnectionRegistry;
+
+// Why an upgrade on /ws was refused, or that it was accepted (upgrades_total{result}).
+enum class UpgradeResult {
+  kAccepted,
+  kOverCapacity,
+  kDraining,
+  kForbiddenOrigin,
+  kUnauthenticated,
+  kRateLimited,          // the address's upgrade rate
+  kIdentityConnections,  // the identity's connection cap
+  kBadRequest,           // the WebSocket handshake itself failed
+};
+inline constexpr size_t kUpgradeResults = 8;
+
+// How a reply ended for its client (replies_total{outcome}).
+enum class ReplyOutcome { kCompleted, kCancelled, kError, kInterrupted };
+
+// The gateway's series (docs/observability.md has every name, its labels and what it
+// measures). Built once by GatewayServer into its Registry, before anything runs; every
+// series is registered with all its label values here, so updates are a lock-free add on
+// a reference (common/metrics/metric.h) from any thread. Reached through
+// GatewayServices::metrics.
+class GatewayMetrics {
+ public:
+  GatewayMetrics(common::metrics::Registry& registry, const ConnectionRegistry& connections);
+
+  void CountUpgrade(UpgradeResult result) { upgrades_[static_cast<size_t>(result)]->Increment(); }
+  void CountClientFrame(ClientMessage::Type type) {
+    client_frames_[static_cast<size_t>(type)]->Increment();
+  }
+  void CountInvalidFrame() { invalid_frames_->Increment(); }
+  void CountBinaryFrame() { binary_frames_->Increment(); }
+  void CountErrorSent(ClientError error) { errors_sent_[static_cast<size_t>(error)]->Increment(); }
+  void CountReplyEnded(ReplyOutcome outcome) {
+    replies_[static_cast<size_t>(outcome)]->Increment();
+  }
+  // The call that carried a reply ended so (its gRPC status, from the backend's ReplyEnd).
+  void CountLlmCallEnded(const ReplyEnd& end);
+
+ private:
+  static constexpr size_t kFrameTypes = 8;  // ClientMessage::Type
+  static constexpr size_t kErrors = static_cast<size_t>(kLastClientError) + 1;
+  static constexpr size_t kStatusCodes = 17;  // gRPC's, OK (0) to UNAUTHENTICATED (16)
+
+  std::array<common::metrics::Counter*, kUpgradeResults> upgrades_{};
+  std::array<common::metrics::Counter*, kFrameTypes> client_frames_{};
+  common::metrics::Counter* invalid_frames_ = nullptr;
+  common::metrics::Counter* binary_frames_ = nullptr;
+  std::array<common::metrics::Counter*, kErrors> errors_sent_{};
+  // completed, cancelled, error, interrupted
+  std::array<common::metrics::Counter*, 4> replies_{};
+  std::array<common::metrics::Counter*, kStatusCodes> llm_calls_{};
+};
+
+}  // namespace streamgate::gateway
