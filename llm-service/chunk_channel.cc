@@ -51,12 +51,33 @@ ChunkChannel::PushResult ChunkChannel::Enqueue(StreamChatResponse* message,
       queued_bytes_ += CostOf(*message);
       queue_.push_back(std::move(*message));
     }
-    if (queued_bytes_ > max_queued_bytes_) producer_paused_ = true;
+    if (metrics_ != nullptr) Count(message);
+    if (queued_bytes_ > max_queued_bytes_ && !producer_paused_) {
+      producer_paused_ = true;
+      if (metrics_ != nullptr && metrics_->pauses != nullptr) metrics_->pauses->Increment();
+    }
     result = producer_paused_ ? PushResult::kPause : PushResult::kAccepted;
     action = NextAction();
   }
   Run(action);
   return result;
+}
+
+void ChunkChannel::Count(const StreamChatResponse* message) {
+  // `message` was moved into the queue: what it was is read from the queue's last entry.
+  const StreamChatResponse& pushed = queue_.back();
+  if (pushed.has_delta() && !delta_seen_) {
+    delta_seen_ = true;
+    if (metrics_->first_delta != nullptr) {
+      metrics_->first_delta->ObserveDuration(std::chrono::steady_clock::now() - created_);
+    }
+  } else if (message != nullptr && pushed.has_completed()) {
+    const v1::Usage& usage = pushed.completed().usage();
+    if (metrics_->input_tokens != nullptr) metrics_->input_tokens->Increment(usage.input_tokens());
+    if (metrics_->output_tokens != nullptr) {
+      metrics_->output_tokens->Increment(usage.output_tokens());
+    }
+  }
 }
 
 void ChunkChannel::Finish(absl::Status status) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -10,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "llm-service/llm_metrics.h"
 #include "streamgate/llm/v1/llm_service.pb.h"
 
 namespace streamgate::llm {
@@ -46,6 +48,9 @@ class ChunkChannel : public std::enable_shared_from_this<ChunkChannel> {
   };
 
   explicit ChunkChannel(size_t max_queued_bytes);
+  // The series this reply counts into (first delta, pauses, tokens); before the producer
+  // starts. Without it nothing is counted.
+  void SetMetrics(const ReplyMetrics* metrics) { metrics_ = metrics; }
 
   // --- producer side ---
   // `on_resume` runs after a kPause once the queue has drained; `on_cancel` runs once when
@@ -82,18 +87,23 @@ class ChunkChannel : public std::enable_shared_from_this<ChunkChannel> {
   // Marks the consumer side closed; returns whether the producer must be told.
   bool CloseForProducer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Run(const Action& action);
+  // A push just queued (`message` null for PushDelta): the reply's series.
+  void Count(const StreamChatResponse* message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t max_queued_bytes_;
+  const ReplyMetrics* metrics_ = nullptr;
+  const std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
   mutable absl::Mutex mu_;
   std::deque<StreamChatResponse> queue_ ABSL_GUARDED_BY(mu_);
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   // The message of the one write in flight; written only while writing_ is false.
   StreamChatResponse in_flight_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;    // FinishStream has been called
-  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;   // consumer cancelled or write failed
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;      // producer output is no longer wanted
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;   // FinishStream has been called
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;  // consumer cancelled or write failed
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;     // producer output is no longer wanted
   bool producer_paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool delta_seen_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<absl::Status> producer_status_ ABSL_GUARDED_BY(mu_);
   Consumer* consumer_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::function<void()> on_resume_ ABSL_GUARDED_BY(mu_);

@@ -231,6 +231,7 @@ AttemptOutcome ClaudeAttempt::Stalled() const {
   // (the upstream is failing), not DEADLINE_EXCEEDED (the caller's deadline has not passed).
   outcome.attempt.transport_failure = TransportFailure::kTimeout;
   outcome.retryable = true;
+  outcome.stalled = true;
   outcome.status = absl::UnavailableError(absl::StrCat(
       "upstream stalled: no data for ", absl::FormatDuration(endpoint_.stall_timeout)));
   return outcome;

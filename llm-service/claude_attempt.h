@@ -14,6 +14,7 @@
 #include "llm-service/claude/retry_policy.h"
 #include "llm-service/claude/sse_parser.h"
 #include "llm-service/curl_worker.h"
+#include "llm-service/llm_metrics.h"
 
 namespace streamgate::llm {
 
@@ -33,6 +34,7 @@ struct ClaudeEndpoint {
   // Kept only to scrub it from any status text before it leaves the process; the request
   // carries it through `headers` alone.
   std::string api_key;
+  LlmMetrics* metrics = nullptr;  // upstream attempts and retries; null: not counted
 };
 
 // What one call has sent downstream so far, over all its attempts.
@@ -51,6 +53,7 @@ struct AttemptOutcome {
   UpstreamAttempt attempt;  // delta_sent is filled in by the transfer
   std::string upstream_request_id;
   std::string curl_error;  // for the log line; never holds the key (we do not log URLs+keys)
+  bool stalled = false;    // ended by the stall timeout, not by curl
 };
 
 // One HTTP request of a ClaudeTransfer: the easy handle, its response headers, and the body

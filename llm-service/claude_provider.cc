@@ -47,6 +47,7 @@ absl::StatusOr<std::unique_ptr<ClaudeProvider>> ClaudeProvider::Create(
   endpoint->stall_timeout = options.stall_timeout;
   endpoint->retry_policy = RetryPolicy(options.retry);
   endpoint->api_key = std::move(options.api_key);
+  endpoint->metrics = options.metrics;
   return std::unique_ptr<ClaudeProvider>(
       new ClaudeProvider(*std::move(builder), std::move(endpoint), options.curl_threads));
 }

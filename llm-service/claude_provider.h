@@ -9,6 +9,7 @@
 #include "llm-service/claude/retry_policy.h"
 #include "llm-service/claude_attempt.h"
 #include "llm-service/curl_worker_pool.h"
+#include "llm-service/llm_metrics.h"
 #include "llm-service/provider.h"
 
 namespace streamgate::llm {
@@ -21,6 +22,7 @@ struct ClaudeProviderOptions {
   absl::Duration stall_timeout = absl::Seconds(60);
   RetryPolicyOptions retry;
   int curl_threads = 1;
+  LlmMetrics* metrics = nullptr;  // upstream attempts and retries; outlives the provider
 };
 
 // The Anthropic Messages API as a reply source. Builds each call's request on the calling

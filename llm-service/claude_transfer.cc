@@ -105,6 +105,7 @@ void ClaudeTransfer::EndAttempt(CurlWorker& worker, AttemptOutcome outcome) {
   if (!outcome.upstream_request_id.empty()) upstream_request_id_ = outcome.upstream_request_id;
   if (outcome.attempt.http_status != 0) http_status_ = outcome.attempt.http_status;
   curl_error_ = outcome.curl_error;
+  CountAttempt(outcome);
   if (outcome.status.ok() || outcome.cancelled || !outcome.retryable) {
     Finish(worker, std::move(outcome.status));
     return;
@@ -123,9 +124,30 @@ void ClaudeTransfer::EndAttempt(CurlWorker& worker, AttemptOutcome outcome) {
       call_.session_id, call_.request_id, attempts_, outcome.attempt.http_status,
       outcome.upstream_request_id, absl::ToInt64Milliseconds(decision.delay),
       Scrubbed(outcome.status).message());
+  if (endpoint_->metrics != nullptr) {
+    endpoint_->metrics->CountUpstreamRetry(
+        outcome.attempt.http_status,
+        outcome.attempt.transport_failure == TransportFailure::kTimeout);
+  }
   state_ = State::kBackoff;
   backoff_until_ = retry_at;
   ScheduleTimer(worker);
+}
+
+void ClaudeTransfer::CountAttempt(const AttemptOutcome& outcome) const {
+  LlmMetrics* metrics = endpoint_->metrics;
+  if (metrics == nullptr) return;
+  // A stream that stalled after its 200 is counted as stalled: that is what went wrong.
+  if (outcome.stalled) {
+    metrics->CountUpstreamRequest(UpstreamEnd::kStalled, 0);
+  } else if (outcome.attempt.http_status != 0) {
+    metrics->CountUpstreamRequest(UpstreamEnd::kHttp, outcome.attempt.http_status);
+  } else if (outcome.attempt.transport_failure == TransportFailure::kTimeout) {
+    metrics->CountUpstreamRequest(UpstreamEnd::kTimeout, 0);
+  } else if (outcome.attempt.transport_failure.has_value()) {
+    metrics->CountUpstreamRequest(UpstreamEnd::kConnectError, 0);
+  }
+  // Cancelled before any response: no HTTP outcome to count.
 }
 
 void ClaudeTransfer::OnTimer(CurlWorker& worker) {

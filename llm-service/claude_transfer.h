@@ -62,6 +62,8 @@ class ClaudeTransfer final : public CurlWorker::Transfer,
   void AbandonAttempt(CurlWorker& worker);
   // Retries when the policy, the budget and the deadline allow, else ends the call.
   void EndAttempt(CurlWorker& worker, AttemptOutcome outcome);
+  // upstream_requests_total for one attempt.
+  void CountAttempt(const AttemptOutcome& outcome) const;
   void Finish(CurlWorker& worker, absl::Status status);
   // One timer covers the deadline, the end of a backoff and the next stall check.
   void ScheduleTimer(CurlWorker& worker);

@@ -40,10 +40,10 @@ v1::ServiceInfo DescribeService(const LlmServiceConfig& config, const Provider& 
 
 }  // namespace
 
-LlmServer::LlmServer(const LlmServiceConfig& config, Provider* provider)
+LlmServer::LlmServer(const LlmServiceConfig& config, Provider* provider, LlmMetrics* metrics)
     : auth_tokens_file_(config.auth_tokens_file),
       engine_(provider, static_cast<size_t>(config.max_queued_bytes_per_call),
-              config.max_concurrent_calls),
+              config.max_concurrent_calls, metrics),
       service_(&engine_),
       chat_service_(&engine_),
       info_service_(DescribeService(config, *provider)) {}
@@ -53,8 +53,9 @@ LlmServer::~LlmServer() {
 }
 
 absl::StatusOr<std::unique_ptr<LlmServer>> LlmServer::Start(const LlmServiceConfig& config,
-                                                            Provider* provider) {
-  std::unique_ptr<LlmServer> server(new LlmServer(config, provider));
+                                                            Provider* provider,
+                                                            LlmMetrics* metrics) {
+  std::unique_ptr<LlmServer> server(new LlmServer(config, provider, metrics));
   if (!config.auth_tokens_file.empty()) {
     auto tokens = common::CredentialSet::Load(config.auth_tokens_file);
     if (!tokens.ok()) {

@@ -30,8 +30,10 @@ class LlmServer {
  public:
   // Loads the token file and certificates and starts listening. Any bad file or a port
   // that cannot be bound is an error (main exits 2).
+  // `metrics` (may be null) outlives the server.
   static absl::StatusOr<std::unique_ptr<LlmServer>> Start(const LlmServiceConfig& config,
-                                                          Provider* provider);
+                                                          Provider* provider,
+                                                          LlmMetrics* metrics = nullptr);
   ~LlmServer();
   LlmServer(const LlmServer&) = delete;
   LlmServer& operator=(const LlmServer&) = delete;
@@ -52,7 +54,7 @@ class LlmServer {
   void Shutdown(absl::Duration drain_timeout);
 
  private:
-  LlmServer(const LlmServiceConfig& config, Provider* provider);
+  LlmServer(const LlmServiceConfig& config, Provider* provider, LlmMetrics* metrics);
 
   const std::string auth_tokens_file_;
   ReplyEngine engine_;  // both front doors' replies

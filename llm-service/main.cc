@@ -14,6 +14,7 @@
 #include "common/process_signals.h"
 #include "common/version.h"
 #include "llm-service/claude_provider.h"
+#include "llm-service/llm_metrics.h"
 #include "llm-service/llm_server.h"
 #include "llm-service/llm_service_config.h"
 #include "llm-service/mock_provider.h"
@@ -80,7 +81,8 @@ void AddOptions(sg::common::OptionSet& options, sg::llm::LlmServiceConfig& confi
 }
 
 absl::StatusOr<std::unique_ptr<sg::llm::Provider>> MakeProvider(
-    const sg::llm::LlmServiceConfig& config, sg::llm::ProviderKind kind) {
+    const sg::llm::LlmServiceConfig& config, sg::llm::ProviderKind kind,
+    sg::llm::LlmMetrics* metrics) {
   if (kind == sg::llm::ProviderKind::kMock) {
     return std::make_unique<sg::llm::MockProvider>(
         sg::llm::MockProviderOptions{.chunk_delay = absl::Milliseconds(config.mock_chunk_delay_ms),
@@ -96,7 +98,8 @@ absl::StatusOr<std::unique_ptr<sg::llm::Provider>> MakeProvider(
       .stall_timeout = config.upstream_stall_timeout,
       .retry = {.max_retries = config.upstream_max_retries,
                 .initial_delay = config.upstream_retry_base_delay},
-      .curl_threads = config.curl_threads});
+      .curl_threads = config.curl_threads,
+      .metrics = metrics});
   if (!claude.ok()) return claude.status();
   return std::unique_ptr<sg::llm::Provider>(*std::move(claude));
 }
@@ -132,7 +135,12 @@ int main(int argc, char** argv) {
   for (const std::string& name : options.UnknownEnvironment(sg::common::ProcessEnvNames())) {
     log->warn("unknown environment variable ignored name={} (no flag has this twin)", name);
   }
-  auto made = MakeProvider(config, provider_kind);
+  sg::common::metrics::Registry metrics;
+  sg::common::metrics::RegisterProcessMetrics(metrics);
+  bool claude = provider_kind == sg::llm::ProviderKind::kClaude;
+  sg::llm::LlmMetrics llm_metrics(metrics, claude ? "claude" : "mock",
+                                  claude ? config.anthropic_model : "mock");
+  auto made = MakeProvider(config, provider_kind, &llm_metrics);
   if (!made.ok()) return Fail(made.status());
   std::unique_ptr<sg::llm::Provider> provider = *std::move(made);
   if (provider_kind == sg::llm::ProviderKind::kClaude) {
@@ -142,9 +150,7 @@ int main(int argc, char** argv) {
   }
   // Offers reflection to every server; LlmServer leaves it out under --reflection=false.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  sg::common::metrics::Registry metrics;
-  sg::common::metrics::RegisterProcessMetrics(metrics);
-  auto server = sg::llm::LlmServer::Start(config, provider.get());
+  auto server = sg::llm::LlmServer::Start(config, provider.get(), &llm_metrics);
   if (!server.ok()) return Fail(server.status());
   auto scrapes =
       sg::common::metrics::MetricsHttpServer::Start(config.bind, config.metrics_port, metrics);

@@ -12,15 +12,19 @@ std::string LoggedId(const std::string& id) { return IsLoggableId(id) ? id : "-"
 }  // namespace
 
 ReplyEngine::ReplyEngine(Provider* provider, size_t max_queued_bytes_per_reply,
-                         int64_t max_concurrent)
+                         int64_t max_concurrent, LlmMetrics* metrics)
     : provider_(provider),
       max_queued_bytes_per_reply_(max_queued_bytes_per_reply),
-      max_concurrent_(max_concurrent) {}
+      max_concurrent_(max_concurrent),
+      metrics_(metrics) {
+  if (metrics_ != nullptr) metrics_->WatchCalls(calls_);
+}
 
 ReplyEngine::Reply ReplyEngine::Begin(const v1::StreamChatRequest& request, absl::Status decoded,
                                       absl::Time deadline) {
   Reply reply;
   reply.channel = std::make_shared<ChunkChannel>(max_queued_bytes_per_reply_);
+  if (metrics_ != nullptr) reply.channel->SetMetrics(&metrics_->ForModel(request.model()));
   absl::Status valid = decoded.ok() ? ValidateRequest(request) : std::move(decoded);
   reply.session_id = LoggedId(request.session_id());
   reply.request_id = LoggedId(request.request_id());
@@ -54,6 +58,7 @@ void ReplyEngine::End(const Reply& reply, absl::StatusCode code, int writes, int
   common::Logger("llm")->info("call end session={} request={} status={} writes={} ms={}",
                               reply.session_id, reply.request_id, absl::StatusCodeToString(code),
                               writes, elapsed_ms);
+  if (metrics_ != nullptr) metrics_->CountCall(code);
   if (reply.counted) calls_.End();
 }
 

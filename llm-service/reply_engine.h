@@ -11,6 +11,7 @@
 #include "common/log_throttle.h"
 #include "llm-service/call_tracker.h"
 #include "llm-service/chunk_channel.h"
+#include "llm-service/llm_metrics.h"
 #include "llm-service/provider.h"
 
 namespace streamgate::llm {
@@ -21,7 +22,9 @@ namespace streamgate::llm {
 // provider into a bounded ChunkChannel. Owned by LlmServer; thread-safe (gRPC's threads).
 class ReplyEngine {
  public:
-  ReplyEngine(Provider* provider, size_t max_queued_bytes_per_reply, int64_t max_concurrent);
+  // `metrics` (may be null: nothing counted) outlives the engine.
+  ReplyEngine(Provider* provider, size_t max_queued_bytes_per_reply, int64_t max_concurrent,
+              LlmMetrics* metrics);
 
   // One reply as begun: its channel carries the provider's output, or is already finished
   // with the refusal (at the cap: RESOURCE_EXHAUSTED; a bad request: INVALID_ARGUMENT).
@@ -45,6 +48,7 @@ class ReplyEngine {
   const size_t max_queued_bytes_per_reply_;
   const int64_t max_concurrent_;
   CallTracker calls_;
+  LlmMetrics* const metrics_;
   // Refusals at the cap come in floods exactly when the log can least afford them.
   common::SharedLogThrottle over_capacity_log_;
 };

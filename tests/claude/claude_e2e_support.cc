@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "gtest/gtest.h"
+#include "tests/support/prometheus_text.h"
 #include "tests/support/streamgate_pair.h"
 #include "tests/support/ws_test_client.h"
 
@@ -66,6 +67,12 @@ ClaudeLlmService::ClaudeLlmService(const std::string& base_url, std::vector<std:
       argv,
       std::vector<std::string>{"ANTHROPIC_API_KEY=" + api_key, "ANTHROPIC_BASE_URL=" + base_url});
   port_ = WaitForListeningPort(*process_, 10s);
+  auto metrics = process_->WaitForLine(std::regex(R"(listening .*metrics_port=(\d+))"), 1s);
+  metrics_port_ = metrics ? std::stoi(*metrics) : 0;
+}
+
+double ClaudeLlmService::Metric(const std::string& series) {
+  return SampleValue(HttpGet(metrics_port_, "/metrics").body, series).value_or(-1);
 }
 
 void ClaudeLlmService::ExpectKeyNeverPrinted(const std::string& key) {

@@ -55,6 +55,8 @@ class ClaudeLlmService {
   bool ok() const { return port_ > 0; }
   ChildProcess& process() { return *process_; }
   std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
+  // The value of one series of its /metrics (-1 when absent or unreachable).
+  double Metric(const std::string& series);
   // Fails the test when the key appears in any line printed so far.
   void ExpectKeyNeverPrinted(const std::string& key = kApiKey);
   // Waits for the one "upstream end" line of `request_id`; returns it.
@@ -67,6 +69,7 @@ class ClaudeLlmService {
 
   std::unique_ptr<ChildProcess> process_;
   int port_ = 0;
+  int metrics_port_ = 0;
 };
 
 // Everything one StreamChat call returned.

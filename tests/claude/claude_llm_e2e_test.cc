@@ -17,7 +17,6 @@ using llm::v1::ROLE_USER;
 
 class ClaudeLlmE2e : public ClaudeE2eTest {
  protected:
-
   // One call with a single user message; the status message never holds the key.
   ChatResult Ask(const std::string& content, const std::string& request_id,
                  std::chrono::milliseconds deadline = 20s) {
@@ -37,7 +36,6 @@ class ClaudeLlmE2e : public ClaudeE2eTest {
     }
     return std::stoi(match[1]);
   }
-
 };
 
 TEST_F(ClaudeLlmE2e, StreamsTheReplyWithStartedDeltasAndCompleted) {
@@ -184,6 +182,17 @@ TEST_F(ClaudeLlmE2e, OverloadedAndServerErrorsAreRetriedUntilTheReplyComes) {
   ASSERT_TRUE(server_error.status.ok()) << server_error.status.error_message();
   EXPECT_EQ(AttemptsLogged("500-1"), 3);
   EXPECT_EQ(fake_->MessagesRequests().size(), 5u);
+  // Each attempt by its status, each retry by its reason, the usage by the configured model.
+  EXPECT_EQ(llm_->Metric("streamgate_llm_upstream_requests_total{status=\"529\"}"), 1);
+  EXPECT_EQ(llm_->Metric("streamgate_llm_upstream_requests_total{status=\"500\"}"), 2);
+  EXPECT_EQ(llm_->Metric("streamgate_llm_upstream_requests_total{status=\"200\"}"), 2);
+  EXPECT_EQ(llm_->Metric("streamgate_llm_upstream_retries_total{reason=\"overloaded\"}"), 1);
+  EXPECT_EQ(llm_->Metric("streamgate_llm_upstream_retries_total{reason=\"server_error\"}"), 2);
+  EXPECT_EQ(llm_->Metric("streamgate_llm_upstream_retries_total{reason=\"rate_limited\"}"), 0);
+  EXPECT_GT(
+      llm_->Metric("streamgate_llm_tokens_total{direction=\"output\",model=\"claude-sonnet-4-5\"}"),
+      0);
+  EXPECT_EQ(llm_->Metric("streamgate_llm_first_delta_seconds_count{provider=\"claude\"}"), 2);
 }
 
 TEST_F(ClaudeLlmE2e, AlwaysFailingUpstreamGivesUpAfterMaxRetries) {
@@ -264,6 +273,8 @@ TEST_F(ClaudeLlmE2e, AStalledStreamEndsUnavailableAfterTheStallTimeout) {
   EXPECT_GE(result.elapsed, 450ms);
   EXPECT_LT(result.elapsed, 3s);
   EXPECT_EQ(AttemptsLogged("stall-1"), 1);
+  EXPECT_EQ(llm_->Metric("streamgate_llm_upstream_requests_total{status=\"stalled\"}"), 1);
+  EXPECT_EQ(llm_->Metric("streamgate_llm_upstream_requests_total{status=\"200\"}"), 0);
   // Abandoning the request closed its connection: the fake saw the peer leave.
   EXPECT_TRUE(fake_->process()
                   .WaitForLine(std::regex("connection closed .*by=peer mid_stream=true"), 5s)

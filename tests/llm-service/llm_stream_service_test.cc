@@ -6,10 +6,13 @@
 
 #include <limits>
 
+#include "common/metrics/registry.h"
 #include "gtest/gtest.h"
+#include "llm-service/llm_metrics.h"
 #include "llm-service/mock_provider.h"
 #include "llm-service/mock_reply.h"
 #include "llm-service/request_validator.h"
+#include "tests/support/prometheus_text.h"
 
 namespace streamgate::llm {
 namespace {
@@ -20,8 +23,9 @@ class LlmStreamServiceTest : public ::testing::Test {
   void Start(MockProviderOptions options, size_t max_queued_bytes = 64 * 1024,
              int64_t max_concurrent_calls = std::numeric_limits<int64_t>::max()) {
     provider_ = std::make_unique<MockProvider>(options);
-    engine_ =
-        std::make_unique<ReplyEngine>(provider_.get(), max_queued_bytes, max_concurrent_calls);
+    metrics_ = std::make_unique<LlmMetrics>(registry_, "mock", "mock");
+    engine_ = std::make_unique<ReplyEngine>(provider_.get(), max_queued_bytes, max_concurrent_calls,
+                                            metrics_.get());
     service_ = std::make_unique<LlmStreamService>(engine_.get());
     grpc::ServerBuilder builder;
     int port = 0;
@@ -53,6 +57,15 @@ class LlmStreamServiceTest : public ::testing::Test {
     return request;
   }
 
+  // One series as /metrics shows it, once every call has ended on the server (a call is
+  // counted when it ends there, which may be after the client saw its end).
+  double Metric(const std::string& series) {
+    EXPECT_TRUE(service_->calls().WaitForIdle(absl::Now() + absl::Seconds(5)));
+    return ::streamgate::testing::SampleValue(registry_.Render(), series).value_or(-1);
+  }
+
+  common::metrics::Registry registry_;
+  std::unique_ptr<LlmMetrics> metrics_;
   std::unique_ptr<MockProvider> provider_;
   std::unique_ptr<ReplyEngine> engine_;
   std::unique_ptr<LlmStreamService> service_;
@@ -87,6 +100,26 @@ TEST_F(LlmStreamServiceTest, StreamsStartedDeltasAndCompletedInOrder) {
   EXPECT_TRUE(reader->Finish().ok());
   EXPECT_TRUE(completed);
   EXPECT_EQ(text.rfind("Echo: hello there world lorem ipsum", 0), 0u) << text;
+  EXPECT_EQ(Metric("streamgate_llm_calls_total{provider=\"mock\",code=\"OK\"}"), 1);
+  EXPECT_EQ(Metric("streamgate_llm_first_delta_seconds_count{provider=\"mock\"}"), 1);
+  EXPECT_EQ(Metric("streamgate_llm_tokens_total{direction=\"output\",model=\"mock\"}"), 54);
+  EXPECT_GT(Metric("streamgate_llm_tokens_total{direction=\"input\",model=\"mock\"}"), 0);
+  EXPECT_EQ(Metric("streamgate_llm_tokens_total{direction=\"output\",model=\"other\"}"), 0);
+  EXPECT_EQ(Metric("streamgate_llm_calls_in_flight{provider=\"mock\"}"), 0);
+}
+
+TEST_F(LlmStreamServiceTest, AModelTheRequestNamesIsCountedAsOtherNeverByItsName) {
+  Start({.chunk_delay = absl::ZeroDuration(), .extra_words = 3});
+  v1::StreamChatRequest request = Request({{v1::ROLE_USER, "hi"}});
+  request.set_model("client-chosen-model");
+  grpc::ClientContext context;
+  auto reader = stub_->StreamChat(&context, request);
+  v1::StreamChatResponse message;
+  while (reader->Read(&message)) {
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(Metric("streamgate_llm_tokens_total{direction=\"output\",model=\"other\"}"), 5);
+  EXPECT_EQ(registry_.Render().find("client-chosen-model"), std::string::npos);
 }
 
 TEST_F(LlmStreamServiceTest, TheMockStopsAtMaxTokensLikeAModel) {
@@ -122,6 +155,8 @@ TEST_F(LlmStreamServiceTest, RejectsMalformedRequestsWithInvalidArgument) {
     EXPECT_FALSE(reader->Read(&message));
     EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   }
+  EXPECT_EQ(Metric("streamgate_llm_calls_total{provider=\"mock\",code=\"INVALID_ARGUMENT\"}"), 3);
+  EXPECT_EQ(Metric("streamgate_llm_first_delta_seconds_count{provider=\"mock\"}"), 0);
 }
 
 // What a tool tested against the mock sees is what Claude would answer: each rule of
@@ -297,6 +332,9 @@ TEST_F(LlmStreamServiceTest, CallsBeyondTheCapGetResourceExhaustedUntilOneEnds) 
     EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   }
   EXPECT_EQ(service_->calls().active(), 2);  // the refused call never counted
+  EXPECT_EQ(::streamgate::testing::SampleValue(registry_.Render(),
+                                               "streamgate_llm_calls_in_flight{provider=\"mock\"}"),
+            2);
   contexts[0]->TryCancel();
   while (running[0]->Read(&message)) {
   }
@@ -339,6 +377,7 @@ TEST_F(LlmStreamServiceTest, SlowReaderPausesTheProviderWithoutLosingText) {
   }
   ASSERT_TRUE(reader->Finish().ok());
   EXPECT_EQ(text, MockReplyText(Request({{v1::ROLE_USER, "x"}}), 20000));
+  EXPECT_GT(Metric("streamgate_llm_provider_pauses_total{provider=\"mock\"}"), 0);
 }
 
 }  // namespace
