@@ -110,8 +110,42 @@ void ChatSession::Pump() {
     peer->CloseConnection(kCloseServiceRestart, "service restart");
   }
   ApplyBackpressure();
+  ReportQueuedBytes(state_ == State::kAttached ? log_.pending_bytes() : 0);
   if (log_.last_seq() + kSeqReserveBlock / 2 > reserved_seq()) PersistSession();
   SchedulePersist();
+}
+
+void ChatSession::ReportQueuedBytes(size_t pending) {
+  auto now = static_cast<uint32_t>(std::min<size_t>(pending, UINT32_MAX));
+  if (now == reported_queued_bytes_) return;
+  services_.metrics->AddQueuedBytes(static_cast<int64_t>(now) -
+                                    static_cast<int64_t>(reported_queued_bytes_));
+  reported_queued_bytes_ = now;
+}
+
+void ChatSession::ObserveWritten() {
+  const bool ended = life_ && !life_->ended_timings.empty();
+  if (active_replies_ == 0 && !ended) return;
+  const uint64_t written = log_.handed_seq();
+  std::chrono::steady_clock::time_point now{};
+  auto observe = [&](ChunkTiming& timing) {
+    if (timing.unwritten_seq == 0 || timing.unwritten_seq > written) return false;
+    if (now == std::chrono::steady_clock::time_point{}) now = std::chrono::steady_clock::now();
+    if (timing.last_written_at == std::chrono::steady_clock::time_point{}) {
+      services_.metrics->ObserveFirstChunk(now - timing.asked_at);
+    } else {
+      services_.metrics->ObserveChunkGap(now - timing.last_written_at);
+    }
+    timing.last_written_at = now;
+    timing.unwritten_seq = 0;
+    return true;
+  };
+  if (active_replies_ > 0) {
+    for (auto& conversation : *conversations_) {
+      if (conversation->reply) observe(conversation->reply->timing);
+    }
+  }
+  if (ended) std::erase_if(life_->ended_timings, observe);
 }
 
 void ChatSession::ApplyBackpressure() {
@@ -119,6 +153,7 @@ void ChatSession::ApplyBackpressure() {
   if (state_ == State::kAttached) {
     size_t bound = static_cast<size_t>(config.max_outbound_bytes);
     if (!replies_paused_ && log_.pending_bytes() > bound) {
+      services_.metrics->CountSlowReaderPause();
       PauseReplies(true);
     } else if (replies_paused_ && log_.pending_bytes() <= bound / 2) {
       PauseReplies(false);
@@ -144,6 +179,7 @@ void ChatSession::ApplyBackpressure() {
 void ChatSession::OnDelivered(uint64_t attach_id) {
   if (attach_id != attach_id_ || !peer_) return;
   peer_busy_ = false;
+  ObserveWritten();
   Pump();
 }
 
@@ -154,6 +190,8 @@ void ChatSession::Detach(uint64_t attach_id) {
   attach_id_ = 0;
   peer_busy_ = false;
   reading_paused_ = false;
+  ReportQueuedBytes(0);
+  if (life_) life_->ended_timings.clear();
   // Without a window a disconnect ends the session, as before.
   if (!persistent_) return Close("disconnected");
   // While draining, the next process takes over from the store.
@@ -200,6 +238,7 @@ void ChatSession::Discard() {
   if (life_ && life_->window_timer) life_->window_timer->cancel();
   if (life_ && life_->persist_timer) life_->persist_timer->cancel();
   if (stored_) services_.store->DeleteSession(id_);
+  ReportQueuedBytes(0);
   services_.sessions->Remove(this);
 }
 
@@ -217,6 +256,7 @@ void ChatSession::Close(std::string_view why) {
     services_.store->DropFramesBelow(id_, log_.last_seq() + 1);
   }
   if (was == State::kDetached) services_.sessions->SetDetachedBytes(this, 0);
+  ReportQueuedBytes(0);
   peer_.reset();
   services_.sessions->Remove(this);
   common::Logger("session")->info("session end session={} reason={}", id_, why);

@@ -53,7 +53,7 @@ class ChatSession : public ReplyObserver, public std::enable_shared_from_this<Ch
     virtual void CloseConnection(uint16_t code, std::string reason) = 0;
   };
 
-  enum class State { kAttached, kDetached, kClosed };
+  enum class State : uint8_t { kAttached, kDetached, kClosed };
 
   struct ResumeRequest {
     std::string token;     // a secret
@@ -129,6 +129,7 @@ class ChatSession : public ReplyObserver, public std::enable_shared_from_this<Ch
   size_t log_bytes() const { return log_.bytes(); }
 
  private:
+  struct ChunkTiming;
   struct ActiveReply;
   struct ConversationState;
   struct Lifecycle;
@@ -158,6 +159,11 @@ class ChatSession : public ReplyObserver, public std::enable_shared_from_this<Ch
   void SchedulePersist();
   void FlushFrames();
   void ReportDetachedBytes();
+  // This session's share of the outbound-queue gauge becomes `pending` (its
+  // log_.pending_bytes() while attached, 0 otherwise).
+  void ReportQueuedBytes(size_t pending);
+  // Frames up to log_.handed_seq() are written: the latency of the replies they carried.
+  void ObserveWritten();
 
   // --- conversations and replies (chat_session_replies.cc) ---
   // An `error` about one conversation (and reply, when `request_id` is set), counted.
@@ -214,6 +220,8 @@ class ChatSession : public ReplyObserver, public std::enable_shared_from_this<Ch
   // With --resume-window 0 nothing of a session outlives its connection: no store writes.
   const bool persistent_;
   bool stored_ = false;  // the store has (or is sent) a row of this session: see Storable
+  // What this session adds to streamgate_gateway_outbound_queued_bytes now (attached only).
+  uint32_t reported_queued_bytes_ = 0;
   // Made on first use (idle sessions are the many, and need none of it): see Lifecycle.
   // Last, after the flags: they fill the hole before it.
   std::unique_ptr<Lifecycle> life_;

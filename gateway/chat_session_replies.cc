@@ -82,6 +82,7 @@ void ChatSession::HandleMessage(ClientMessage message) {
         return SendConversationError(cid, {}, ClientError::kNothingToCancel);
       }
       conversation->reply->cancel_requested = true;
+      conversation->reply->cancel_at = std::chrono::steady_clock::now();
       conversation->reply->call->Cancel();
       return;
     }
@@ -134,6 +135,7 @@ void ChatSession::StartReply(ConversationState& conversation, std::string conten
   reply->input_estimate = input_estimate;
   reply->permit = std::move(permit);
   reply->first_seq = log_.last_seq() + 1;
+  reply->timing.asked_at = std::chrono::steady_clock::now();
   conversation.last_activity_ms = NowMs();
   // last_seen: a crash while attached leaves the window from here. Refreshed at most every
   // eighth of the window (15 s at most): a busy session costs the store one row per reply
@@ -197,7 +199,11 @@ void ChatSession::OnReplyDelta(uint64_t reply_id, std::string text) {
       std::string().swap(reply->assistant_text);
     }
   }
-  log_.PushChunk(reply->conversation->id, std::move(text));
+  if (log_.PushChunk(reply->conversation->id, std::move(text))) {
+    services_.metrics->CountMergedDelta();
+  } else if (reply->timing.unwritten_seq == 0) {
+    reply->timing.unwritten_seq = log_.last_seq();
+  }
   Pump();
 }
 
@@ -227,15 +233,30 @@ void ChatSession::EndReply(ActiveReply& active, ReplyEnd end) {
   --active_replies_;
   ActiveReply& reply = *ended;
   reply.permit.End(TokensUsed(reply, end));
-  services_.metrics->CountLlmCallEnded(end);
+  GatewayMetrics& metrics = *services_.metrics;
+  metrics.CountLlmCallEnded(end);
+  const auto now = std::chrono::steady_clock::now();
+  if (reply.cancel_requested && end.kind == ReplyEnd::Kind::kCancelled) {
+    metrics.ObserveCancel(now - reply.cancel_at);
+  }
+  // Its last chunk may still be queued (with the end frame behind it).
+  if (reply.timing.unwritten_seq != 0 && state_ == State::kAttached) {
+    auto& ended_timings = life().ended_timings;
+    // A client that reads nothing while replies end keeps a few; past that the oldest
+    // reply's last gap goes unobserved.
+    if (ended_timings.size() >= kMaxEndedTimings) ended_timings.erase(ended_timings.begin());
+    ended_timings.push_back(reply.timing);
+  }
   conversation.last_activity_ms = NowMs();
   const std::string& cid = conversation.id;
   auto log = common::Logger("session");
   if (state_ == State::kClosed) {
     // The session is gone; nothing is sent or kept.
-    services_.metrics->CountReplyEnded(ReplyOutcome::kCancelled);
+    metrics.CountReplyEnded(ReplyOutcome::kCancelled);
+    metrics.ObserveReplyDuration(ReplyOutcome::kCancelled, now - reply.timing.asked_at);
   } else if (end.kind == ReplyEnd::Kind::kCompleted) {
-    services_.metrics->CountReplyEnded(ReplyOutcome::kCompleted);
+    metrics.CountReplyEnded(ReplyOutcome::kCompleted);
+    metrics.ObserveReplyDuration(ReplyOutcome::kCompleted, now - reply.timing.asked_at);
     log->info("reply end session={} conversation={} request={} status=OK", id_, cid,
               reply.request_id);
     RecordExchange(conversation, reply);
@@ -244,7 +265,8 @@ void ChatSession::EndReply(ActiveReply& active, ReplyEnd end) {
       return EncodeStreamEnd(id_, seq, cid, reply.request_id, end.stop_reason, end.usage);
     });
   } else if (reply.cancel_requested && end.kind == ReplyEnd::Kind::kCancelled) {
-    services_.metrics->CountReplyEnded(ReplyOutcome::kCancelled);
+    metrics.CountReplyEnded(ReplyOutcome::kCancelled);
+    metrics.ObserveReplyDuration(ReplyOutcome::kCancelled, now - reply.timing.asked_at);
     log->info("reply cancelled session={} conversation={} request={}", id_, cid, reply.request_id);
     // The user saw this much of the reply; it stays part of the conversation.
     RecordExchange(conversation, reply);
@@ -254,8 +276,10 @@ void ChatSession::EndReply(ActiveReply& active, ReplyEnd end) {
     // The user's cancel and a closed session ended above; what is left is a failure of
     // llm-service or of the way to it, for operators to see with its cause.
     ClientError error = end.error;
-    services_.metrics->CountReplyEnded(
-        error == ClientError::kInterrupted ? ReplyOutcome::kInterrupted : ReplyOutcome::kError);
+    ReplyOutcome outcome =
+        error == ClientError::kInterrupted ? ReplyOutcome::kInterrupted : ReplyOutcome::kError;
+    metrics.CountReplyEnded(outcome);
+    metrics.ObserveReplyDuration(outcome, now - reply.timing.asked_at);
     log->warn(
         "reply failed session={} conversation={} request={} grpc_status={} detail=\"{}\" code={}",
         id_, cid, reply.request_id, end.cause_code, end.cause_detail, ErrorCodeName(error));
@@ -278,6 +302,8 @@ void ChatSession::Interrupt() {
     common::Logger("session")->info("reply interrupted session={} conversation={} request={}", id_,
                                     conversation->id, reply.request_id);
     services_.metrics->CountReplyEnded(ReplyOutcome::kInterrupted);
+    services_.metrics->ObserveReplyDuration(
+        ReplyOutcome::kInterrupted, std::chrono::steady_clock::now() - reply.timing.asked_at);
     // The call is ended here; its own end is never heard (the reply is gone when it comes).
     services_.metrics->CountLlmCallEnded(ReplyEnd{.kind = ReplyEnd::Kind::kCancelled});
     // Kept with the text it had, as a cancelled reply is.

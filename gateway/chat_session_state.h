@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+
 // ChatSession's per-conversation state, shared by its two source files only.
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
@@ -14,6 +16,18 @@
 
 namespace streamgate::gateway {
 
+// For the latency histograms, one reply's writes: when its user_message was read, when a
+// frame with its text was last written (none yet: the epoch), and the first frame holding
+// text of it not yet written (0: none). Kept past the reply's end until its last chunk is
+// written (Lifecycle::ended_timings).
+struct ChatSession::ChunkTiming {
+  std::chrono::steady_clock::time_point asked_at;
+  std::chrono::steady_clock::time_point last_written_at;
+  uint64_t unwritten_seq = 0;
+};
+
+inline constexpr size_t kMaxEndedTimings = 8;
+
 struct ChatSession::ActiveReply {
   ConversationState* conversation = nullptr;
   uint64_t call_id = 0;
@@ -27,6 +41,8 @@ struct ChatSession::ActiveReply {
   uint64_t input_estimate = 0;   // tokens: a quarter of the request's bytes
   bool started = false;          // llm-service reported the reply started
   bool cancel_requested = false;
+  std::chrono::steady_clock::time_point cancel_at;  // when the cancel was read
+  ChunkTiming timing;
   IdentityLimits::ReplyPermit permit;
 };
 
@@ -68,6 +84,9 @@ struct ChatSession::Lifecycle {
   uint64_t next_call_id = 1;
   // Conversations whose reply a crash or a drain deadline cut off.
   std::vector<Interrupted> interrupted;
+  // Replies that ended with text not yet written (ChatSession::ObserveWritten), at most
+  // kMaxEndedTimings; dropped on a detach.
+  std::vector<ChunkTiming> ended_timings;
 };
 
 }  // namespace streamgate::gateway

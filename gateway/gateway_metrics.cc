@@ -69,6 +69,32 @@ GatewayMetrics::GatewayMetrics(common::metrics::Registry& registry,
         "Replies from llm-service ended, by the gRPC status name of their call.",
         One("code", kStatusNames[i]));
   }
+  auto buckets = common::metrics::LatencySecondsBuckets();
+  first_chunk_ = &registry.AddHistogram(
+      "streamgate_gateway_reply_first_chunk_seconds",
+      "From a user_message read to the first stream_chunk of its reply written to the socket.",
+      buckets);
+  chunk_gap_ = &registry.AddHistogram(
+      "streamgate_gateway_chunk_gap_seconds",
+      "Between two consecutive writes of one reply's text to its client.", buckets);
+  for (size_t i = 0; i < kOutcomeNames.size(); ++i) {
+    reply_duration_[i] =
+        &registry.AddHistogram("streamgate_gateway_reply_duration_seconds",
+                               "From a user_message read to its reply's last frame, by outcome.",
+                               buckets, One("outcome", kOutcomeNames[i]));
+  }
+  cancel_ = &registry.AddHistogram(
+      "streamgate_gateway_cancel_seconds",
+      "From a cancel read to llm-service's call for that reply having ended.", buckets);
+  queued_bytes_ = &registry.AddGauge("streamgate_gateway_outbound_queued_bytes",
+                                     "Bytes waiting in attached sessions' outbound queues.");
+  frames_merged_ = &registry.AddCounter(
+      "streamgate_gateway_frames_merged_total",
+      "Deltas merged into a stream_chunk already queued behind a write (fewer, larger frames "
+      "for a client that lags).");
+  slow_reader_pauses_ = &registry.AddCounter(
+      "streamgate_gateway_slow_reader_pauses_total",
+      "Times a session's outbound queue crossed --max-outbound-bytes and its replies paused.");
 }
 
 void GatewayMetrics::CountLlmCallEnded(const ReplyEnd& end) {

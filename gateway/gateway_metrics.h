@@ -1,6 +1,8 @@
 #pragma once
 
 #include <array>
+#include <chrono>
+#include <cstdint>
 #include <string_view>
 
 #include "common/metrics/registry.h"
@@ -49,6 +51,18 @@ class GatewayMetrics {
   // The call that carried a reply ended so (its gRPC status, from the backend's ReplyEnd).
   void CountLlmCallEnded(const ReplyEnd& end);
 
+  using Duration = std::chrono::steady_clock::duration;
+  void ObserveFirstChunk(Duration elapsed) { first_chunk_->ObserveDuration(elapsed); }
+  void ObserveChunkGap(Duration elapsed) { chunk_gap_->ObserveDuration(elapsed); }
+  void ObserveReplyDuration(ReplyOutcome outcome, Duration elapsed) {
+    reply_duration_[static_cast<size_t>(outcome)]->ObserveDuration(elapsed);
+  }
+  void ObserveCancel(Duration elapsed) { cancel_->ObserveDuration(elapsed); }
+  // Bytes queued for clients, as each session's share changes.
+  void AddQueuedBytes(int64_t delta) { queued_bytes_->Add(delta); }
+  void CountMergedDelta() { frames_merged_->Increment(); }
+  void CountSlowReaderPause() { slow_reader_pauses_->Increment(); }
+
  private:
   static constexpr size_t kFrameTypes = 8;  // ClientMessage::Type
   static constexpr size_t kErrors = static_cast<size_t>(kLastClientError) + 1;
@@ -62,6 +76,13 @@ class GatewayMetrics {
   // completed, cancelled, error, interrupted
   std::array<common::metrics::Counter*, 4> replies_{};
   std::array<common::metrics::Counter*, kStatusCodes> llm_calls_{};
+  common::metrics::Histogram* first_chunk_ = nullptr;
+  common::metrics::Histogram* chunk_gap_ = nullptr;
+  std::array<common::metrics::Histogram*, 4> reply_duration_{};
+  common::metrics::Histogram* cancel_ = nullptr;
+  common::metrics::Gauge* queued_bytes_ = nullptr;
+  common::metrics::Counter* frames_merged_ = nullptr;
+  common::metrics::Counter* slow_reader_pauses_ = nullptr;
 };
 
 }  // namespace streamgate::gateway

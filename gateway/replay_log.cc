@@ -30,7 +30,7 @@ void ReplayLog::Append(Entry entry) {
   entries_.push_back(std::move(entry));
 }
 
-void ReplayLog::PushChunk(std::string_view conversation, std::string text) {
+bool ReplayLog::PushChunk(std::string_view conversation, std::string text) {
   if (head_ < entries_.size()) {
     Entry& last = entries_.back();
     if (!last.frame && !last.ephemeral && last.seq > handed_seq_ &&
@@ -39,11 +39,12 @@ void ReplayLog::PushChunk(std::string_view conversation, std::string text) {
       last.chunk_text.append(text);
       bytes_ += text.size();
       pending_bytes_ += text.size();
-      return;
+      return true;
     }
   }
   SealTail();
   Append(Entry{++seq_, nullptr, std::move(text), std::string(conversation), false});
+  return false;
 }
 
 void ReplayLog::Finalize(Entry& entry) {

@@ -63,8 +63,9 @@ class ReplayLog {
     return seq;
   }
   // Reply text for `conversation`, merged into the newest frame when that is a pending
-  // chunk of the same conversation with room left.
-  void PushChunk(std::string_view conversation, std::string text);
+  // chunk of the same conversation with room left (then true). Either way the text is in
+  // frame last_seq().
+  bool PushChunk(std::string_view conversation, std::string text);
 
   bool has_pending() const { return head_ < entries_.size() && entries_.back().seq > handed_seq_; }
   // The next pending frame (finalized), and the cursor moves past it. Precondition:

@@ -56,6 +56,9 @@ TEST_F(MetricsE2e, AReplyMovesUpgradesFramesRepliesAndCalls) {
   EXPECT_EQ(Gateway("streamgate_gateway_replies_total{outcome=\"completed\"}"), 1);
   EXPECT_EQ(Gateway("streamgate_gateway_llm_calls_total{code=\"OK\"}"), 1);
   EXPECT_EQ(Gateway("streamgate_gateway_replies_total{outcome=\"error\"}"), 0);
+  EXPECT_EQ(Gateway("streamgate_gateway_reply_first_chunk_seconds_count"), 1);
+  EXPECT_EQ(Gateway("streamgate_gateway_reply_duration_seconds_count{outcome=\"completed\"}"), 1);
+  EXPECT_EQ(Gateway("streamgate_gateway_outbound_queued_bytes"), 0);
   client.Close();
   // The close is the gateway's to see; the gauge follows once it has.
   double open = 1;
@@ -103,6 +106,9 @@ TEST_F(MetricsE2e, ACancelledReplyIsCountedAsCancelledWithItsCall) {
   EXPECT_EQ(SampleValue(text, "streamgate_gateway_replies_total{outcome=\"cancelled\"}"), 1);
   EXPECT_EQ(SampleValue(text, "streamgate_gateway_llm_calls_total{code=\"CANCELLED\"}"), 1);
   EXPECT_EQ(SampleValue(text, "streamgate_gateway_replies_total{outcome=\"completed\"}"), 0);
+  EXPECT_EQ(SampleValue(text, "streamgate_gateway_cancel_seconds_count"), 1);
+  // The reply had streamed before the cancel: a first chunk and gaps after it.
+  EXPECT_EQ(SampleValue(text, "streamgate_gateway_reply_first_chunk_seconds_count"), 1);
 }
 
 TEST_F(MetricsE2e, LlmServiceServesOnlyMetricsOnItsPort) {

@@ -131,6 +131,12 @@ TEST_F(SessionOnFakeBackendTest, AReplyStartsWithTheRequestAndItsEventsBecomeFra
   EXPECT_FALSE(session_->replying());
   EXPECT_EQ(Metric("streamgate_gateway_replies_total{outcome=\"completed\"}"), 1);
   EXPECT_EQ(Metric("streamgate_gateway_llm_calls_total{code=\"OK\"}"), 1);
+  // Two chunk frames written: the first chunk, then one gap; one reply's whole duration.
+  EXPECT_EQ(Metric("streamgate_gateway_reply_first_chunk_seconds_count"), 1);
+  EXPECT_EQ(Metric("streamgate_gateway_chunk_gap_seconds_count"), 1);
+  EXPECT_EQ(Metric("streamgate_gateway_reply_duration_seconds_count{outcome=\"completed\"}"), 1);
+  EXPECT_EQ(Metric("streamgate_gateway_reply_duration_seconds_count{outcome=\"error\"}"), 0);
+  EXPECT_EQ(Metric("streamgate_gateway_frames_merged_total"), 0);
 
   // The exchange is history: the next request carries it.
   Say("more");
@@ -169,6 +175,8 @@ TEST_F(SessionOnFakeBackendTest, CancelReachesTheBackendAndKeepsWhatTheUserSaw) 
   EXPECT_EQ(frames.back()["cancelled"], true);
   EXPECT_EQ(Metric("streamgate_gateway_replies_total{outcome=\"cancelled\"}"), 1);
   EXPECT_EQ(Metric("streamgate_gateway_llm_calls_total{code=\"CANCELLED\"}"), 1);
+  EXPECT_EQ(Metric("streamgate_gateway_cancel_seconds_count"), 1);
+  EXPECT_EQ(Metric("streamgate_gateway_reply_duration_seconds_count{outcome=\"cancelled\"}"), 1);
   Say("and then?");
   ASSERT_EQ(backend_.starts(), 2u);
   EXPECT_EQ(backend_.reply(1).request().messages(1).content(), "partial");
@@ -184,9 +192,16 @@ TEST_F(SessionOnFakeBackendTest, AFullOutboxPausesTheReplyAndADrainedOneResumesI
   reply.Delta(std::string(3000, 'a'));
   reply.Delta(std::string(3000, 'b'));
   EXPECT_EQ(reply.pauses(), (std::vector<bool>{true}));
+  EXPECT_EQ(Metric("streamgate_gateway_slow_reader_pauses_total"), 1);
+  // Behind stream_start, the write in flight, each delta joined the chunk already queued.
+  reply.Delta(std::string(10, 'c'));
+  EXPECT_EQ(Metric("streamgate_gateway_frames_merged_total"), 2);
+  // Queued: that chunk ('a', 'b' and 'c', with its JSON).
+  EXPECT_GT(Metric("streamgate_gateway_outbound_queued_bytes"), 6010);
   peer_->HoldWrites(false);
   ASSERT_TRUE(RunIoUntil([&] { return reply.pauses().size() == 2; }));
   EXPECT_EQ(reply.pauses(), (std::vector<bool>{true, false}));
+  ASSERT_TRUE(RunIoUntil([&] { return Metric("streamgate_gateway_outbound_queued_bytes") == 0; }));
 }
 
 TEST_F(SessionOnFakeBackendTest, AFailureEndsWithTheBackendsErrorAndLeavesNoHistory) {
