@@ -123,6 +123,10 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Create(const Gatew
   auto llm = LlmClient::Create(c);
   if (!llm.ok()) return llm.status();
   server->llm_ = *std::move(llm);
+  server->metrics_registry_.AddGaugeFunction(
+      "streamgate_gateway_llm_service_up",
+      "1 while the gateway's channel to llm-service is connected (what /readyz reports), else 0.",
+      {}, [llm = server->llm_.get()] { return llm->IsConnected() ? 1.0 : 0.0; });
   if (c.llm_transport == "mux") {
     server->replies_ = std::make_unique<MuxReplyBackend>(
         server->llm_.get(), c.llm_streams > 0 ? c.llm_streams : server->io_.size(),

@@ -55,9 +55,12 @@ def main():
                  "installs it from scripts/debian-test-packages.txt)")
 
     config = resolved(binary, api_key=None)
-    services = config.get("services", {})
+    # docker-compose 1.29 prints services of every profile; those are not started by `up`.
+    services = {name: service for name, service in config.get("services", {}).items()
+                if not service.get("profiles")}
     check(set(services) == {"gateway", "llm-service"},
-          f"services are {sorted(services)}, expected gateway and llm-service")
+          f"services are {sorted(services)}, expected gateway and llm-service (Prometheus "
+          "only with --profile observability)")
     gateway = services.get("gateway", {})
     llm = services.get("llm-service", {})
 
@@ -114,6 +117,34 @@ def main():
     check("VOLUME /var/lib/streamgate" in dockerfile
           and "install -d -o 10001 -g 10001" in dockerfile,
           "gateway/Dockerfile: /var/lib/streamgate is not a volume owned by the service user")
+
+    # The observability profile: Prometheus with the checked-in config and alert rules, the
+    # metrics port of llm-service reachable inside the network and published nowhere.
+    observed = yaml.safe_load(compose(binary, ["--profile", "observability", "config"], None))
+    prometheus = observed.get("services", {}).get("prometheus", {})
+    check(bool(prometheus), "no prometheus service under --profile observability")
+    prom_mounts = {}
+    for volume in prometheus.get("volumes", []):
+        if isinstance(volume, dict):
+            prom_mounts[volume.get("target")] = volume.get("source")
+        else:
+            source, target = volume.split(":")[:2]
+            prom_mounts[target] = source
+    check(prometheus.get("profiles") == ["observability"],
+          "prometheus: not limited to the observability profile")
+    for target, source in (("/etc/prometheus/prometheus.yml", "deploy/prometheus/prometheus.yml"),
+                           ("/etc/prometheus/alerts.yml", "deploy/prometheus/alerts.yml")):
+        check(str(prom_mounts.get(target, "")).endswith(source),
+              f"prometheus: {target} is not mounted from {source} (mounts: {prom_mounts})")
+    check(llm.get("environment", {}).get("LLM_SERVICE_METRICS_PORT") == "9464"
+          and "9464" in [str(p) for p in llm.get("expose", [])],
+          "llm-service: the metrics port 9464 is not set and exposed")
+    scrape = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    targets = {job["job_name"]: job["static_configs"][0]["targets"]
+               for job in scrape["scrape_configs"]}
+    check(targets == {"streamgate-gateway": ["gateway:3000"],
+                      "streamgate-llm-service": ["llm-service:9464"]},
+          f"deploy/prometheus/prometheus.yml scrapes {targets}")
 
     with_key = resolved(binary, api_key="sk-test-not-a-real-key")
     check(with_key["services"]["llm-service"].get("environment", {}).get("ANTHROPIC_API_KEY")
