@@ -1,5 +1,6 @@
 // Both services' /metrics after real traffic: the series move with what happened, and
 // Debian's promtool accepts each exposition without a lint finding.
+#include <regex>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -109,6 +110,22 @@ TEST_F(MetricsE2e, ACancelledReplyIsCountedAsCancelledWithItsCall) {
   EXPECT_EQ(SampleValue(text, "streamgate_gateway_cancel_seconds_count"), 1);
   // The reply had streamed before the cancel: a first chunk and gaps after it.
   EXPECT_EQ(SampleValue(text, "streamgate_gateway_reply_first_chunk_seconds_count"), 1);
+}
+
+TEST_F(MetricsE2e, LlmServiceUpFollowsTheChannelToIt) {
+  // Connected once a client asked for a reply (the channel connects on demand).
+  WsTestClient client;
+  ASSERT_NE(Open(client, pair_.gateway_port()), "");
+  ASSERT_TRUE(client.SendJson(UserMessage("hello")));
+  ASSERT_TRUE(ReadReply(client).end.has_value());
+  EXPECT_EQ(Gateway("streamgate_gateway_llm_service_up"), 1);
+  size_t from = pair_.gateway().LineCount();
+  pair_.KillLlm();
+  ASSERT_TRUE(pair_.gateway()
+                  .WaitForLine(std::regex("llm-service unreachable"), 10s, from)
+                  .has_value())
+      << pair_.gateway().OutputForDiagnostics();
+  EXPECT_EQ(Gateway("streamgate_gateway_llm_service_up"), 0);
 }
 
 TEST_F(MetricsE2e, LlmServiceServesOnlyMetricsOnItsPort) {
