@@ -200,10 +200,10 @@ void ChatSession::Detach(uint64_t attach_id) {
   // last_seen is when the window started: a restart judges by it whether the window passed.
   PersistSession();
   SchedulePersist();  // detached, the store's copy is the one a resume may need
+  StartWindow();
+  ApplyBackpressure();  // the session table counts it detached from here
   common::Logger("session")->info("session detached session={} replies={} log_bytes={}", id_,
                                   active_replies_, log_.bytes());
-  StartWindow();
-  ApplyBackpressure();
 }
 
 void ChatSession::StartWindow() {

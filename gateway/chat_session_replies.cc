@@ -111,6 +111,8 @@ void ChatSession::StartReply(ConversationState& conversation, std::string conten
   IdentityLimits::ReplyPermit permit;
   if (auto refused = account_.TryStartReply(
           input_estimate + static_cast<uint64_t>(config.reply_max_tokens), &permit)) {
+    services_.metrics->CountRateLimited(refused->limit);
+    services_.metrics->CountErrorSent(ClientError::kRateLimited);
     common::Logger("session")->info("message refused session={} limit={} retry_after_ms={}", id_,
                                     refused->limit, refused->retry_after.count());
     Send([&](uint64_t seq) {

@@ -27,6 +27,13 @@ constexpr std::array<std::string_view, 17> kStatusNames = {
 constexpr std::array<std::string_view, 4> kOutcomeNames = {"completed", "cancelled", "error",
                                                            "interrupted"};
 
+constexpr std::array<std::string_view, kRateLimits> kRateLimitNames = {
+    "upgrades_per_second", "identity_connections", "tickets",          "frames_per_second",
+    "concurrent_replies",  "messages_per_minute",  "tokens_per_minute"};
+
+constexpr std::array<std::string_view, kAuthFailures> kAuthFailureNames = {
+    "missing", "malformed", "rejected", "ticket", "renewal", "expired"};
+
 Labels One(std::string_view name, std::string_view value) {
   return {{std::string(name), std::string(value)}};
 }
@@ -95,6 +102,35 @@ GatewayMetrics::GatewayMetrics(common::metrics::Registry& registry,
   slow_reader_pauses_ = &registry.AddCounter(
       "streamgate_gateway_slow_reader_pauses_total",
       "Times a session's outbound queue crossed --max-outbound-bytes and its replies paused.");
+  for (size_t i = 0; i < kRateLimits; ++i) {
+    rate_limited_[i] = &registry.AddCounter("streamgate_gateway_rate_limited_total",
+                                            "Upgrades, tickets, frames and messages refused by "
+                                            "a limit, by the limit.",
+                                            One("limit", kRateLimitNames[i]));
+  }
+  for (size_t i = 0; i < kAuthFailures; ++i) {
+    auth_failures_[i] = &registry.AddCounter("streamgate_gateway_auth_failures_total",
+                                             "Credentials not accepted, by reason.",
+                                             One("reason", kAuthFailureNames[i]));
+  }
+  const std::string resumes_help = "resume frames, by result: resumed, or why not.";
+  resumes_[0] = &registry.AddCounter("streamgate_gateway_resumes_total", resumes_help,
+                                     One("result", "resumed"));
+  for (int i = 0; i < 5; ++i) {
+    resumes_[1 + i] =
+        &registry.AddCounter("streamgate_gateway_resumes_total", resumes_help,
+                             One("result", ResumeFailureName(static_cast<ResumeFailure>(i))));
+  }
+}
+
+void GatewayMetrics::CountRateLimited(std::string_view identity_limit) {
+  for (size_t i = 0; i < kRateLimits; ++i) {
+    if (kRateLimitNames[i] == identity_limit) return rate_limited_[i]->Increment();
+  }
+}
+
+void GatewayMetrics::CountResume(bool ok, ResumeFailure failure) {
+  resumes_[ok ? 0 : 1 + static_cast<size_t>(failure)]->Increment();
 }
 
 void GatewayMetrics::CountLlmCallEnded(const ReplyEnd& end) {

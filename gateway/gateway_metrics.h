@@ -26,6 +26,29 @@ enum class UpgradeResult {
 };
 inline constexpr size_t kUpgradeResults = 8;
 
+// Which limit refused something (rate_limited_total{limit}).
+enum class RateLimit {
+  kUpgradesPerSecond,    // an address's upgrades (and ticket requests)
+  kIdentityConnections,  // an identity's open connections
+  kTickets,              // an identity's ticket requests
+  kFramesPerSecond,      // a connection's frames (it is closed)
+  kConcurrentReplies,    // an identity's replies at once
+  kMessagesPerMinute,
+  kTokensPerMinute,
+};
+inline constexpr size_t kRateLimits = 7;
+
+// Why a credential was not accepted (auth_failures_total{reason}).
+enum class AuthFailure {
+  kMissing,    // an upgrade without any credential
+  kMalformed,  // a credential that does not parse, or two of them
+  kRejected,   // an API key or JWT the gateway does not accept
+  kTicket,     // a ticket unknown, used or expired
+  kRenewal,    // an `authenticate` frame refused
+  kExpired,    // a connection's JWT ran out (token_expired sent)
+};
+inline constexpr size_t kAuthFailures = 6;
+
 // How a reply ended for its client (replies_total{outcome}).
 enum class ReplyOutcome { kCompleted, kCancelled, kError, kInterrupted };
 
@@ -61,6 +84,14 @@ class GatewayMetrics {
   // Bytes queued for clients, as each session's share changes.
   void AddQueuedBytes(int64_t delta) { queued_bytes_->Add(delta); }
   void CountMergedDelta() { frames_merged_->Increment(); }
+  void CountRateLimited(RateLimit limit) { rate_limited_[static_cast<size_t>(limit)]->Increment(); }
+  // An identity limit by the name IdentityLimits gives it ("messages_per_minute", ...).
+  void CountRateLimited(std::string_view identity_limit);
+  void CountAuthFailure(AuthFailure reason) {
+    auth_failures_[static_cast<size_t>(reason)]->Increment();
+  }
+  // A resume: ok, or why not.
+  void CountResume(bool ok, ResumeFailure failure);
   void CountSlowReaderPause() { slow_reader_pauses_->Increment(); }
 
  private:
@@ -83,6 +114,10 @@ class GatewayMetrics {
   common::metrics::Gauge* queued_bytes_ = nullptr;
   common::metrics::Counter* frames_merged_ = nullptr;
   common::metrics::Counter* slow_reader_pauses_ = nullptr;
+  std::array<common::metrics::Counter*, kRateLimits> rate_limited_{};
+  std::array<common::metrics::Counter*, kAuthFailures> auth_failures_{};
+  // resumed, then ResumeFailure in order.
+  std::array<common::metrics::Counter*, 6> resumes_{};
 };
 
 }  // namespace streamgate::gateway

@@ -123,6 +123,20 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Create(const Gatew
   auto llm = LlmClient::Create(c);
   if (!llm.ok()) return llm.status();
   server->llm_ = *std::move(llm);
+  const std::string sessions_help =
+      "Sessions held, by state: attached to a connection, or detached and waiting for a resume.";
+  server->metrics_registry_.AddGaugeFunction(
+      "streamgate_gateway_sessions", sessions_help, {{"state", "attached"}},
+      [sessions = &server->sessions_] {
+        // Two readings, each under its own lock: never below zero.
+        return std::max(0.0, static_cast<double>(sessions->size()) -
+                                 static_cast<double>(sessions->detached_sessions()));
+      });
+  server->metrics_registry_.AddGaugeFunction(
+      "streamgate_gateway_sessions", sessions_help, {{"state", "detached"}},
+      [sessions = &server->sessions_] {
+        return static_cast<double>(sessions->detached_sessions());
+      });
   server->metrics_registry_.AddGaugeFunction(
       "streamgate_gateway_llm_service_up",
       "1 while the gateway's channel to llm-service is connected (what /readyz reports), else 0.",

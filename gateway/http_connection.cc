@@ -208,6 +208,7 @@ void HttpConnection::Upgrade(Request request) {
   }
   std::chrono::steady_clock::duration wait{};
   if (!services_.addresses->TryUpgrade(peer_, &wait)) {
+    services_.metrics->CountRateLimited(RateLimit::kUpgradesPerSecond);
     return RefuseUpgrade(UpgradeResult::kRateLimited, http::status::too_many_requests,
                          "rate_limited", "upgrades_per_second",
                          {{"Retry-After", RetryAfterSeconds(wait)}});
@@ -225,6 +226,8 @@ void HttpConnection::Upgrade(Request request) {
   if (services_.auth->mode() == AuthMode::kNone) {
     principal = services_.anonymous->For(peer_.to_string());
   } else if (credentials.malformed || credentials.source == UpgradeCredentials::Source::kNone) {
+    services_.metrics->CountAuthFailure(credentials.malformed ? AuthFailure::kMalformed
+                                                              : AuthFailure::kMissing);
     return RefuseUpgrade(
         UpgradeResult::kUnauthenticated, http::status::unauthorized, "unauthenticated",
         credentials.malformed ? "malformed or repeated credential" : "no credential",
@@ -232,6 +235,7 @@ void HttpConnection::Upgrade(Request request) {
   } else if (credentials.source == UpgradeCredentials::Source::kTicket) {
     std::optional<Principal> redeemed = services_.tickets->Redeem(credentials.value, absl::Now());
     if (!redeemed.has_value()) {
+      services_.metrics->CountAuthFailure(AuthFailure::kTicket);
       return RefuseUpgrade(UpgradeResult::kUnauthenticated, http::status::unauthorized,
                            "unauthenticated", "ticket unknown, used or expired",
                            {{"WWW-Authenticate", "Bearer realm=\"streamgate\""}});
@@ -240,6 +244,7 @@ void HttpConnection::Upgrade(Request request) {
   } else {
     Authenticator::Outcome outcome = services_.auth->Authenticate(credentials.value, absl::Now());
     if (outcome.principal == nullptr) {
+      services_.metrics->CountAuthFailure(AuthFailure::kRejected);
       return RefuseUpgrade(
           UpgradeResult::kUnauthenticated, http::status::unauthorized, "unauthenticated",
           absl::StrCat("source=", std::string(SourceName(credentials.source)), " ", outcome.reason),
@@ -249,6 +254,7 @@ void HttpConnection::Upgrade(Request request) {
   }
   IdentityLimits::Lease lease = services_.identities->TryOpen(principal->identity);
   if (!lease.valid()) {
+    services_.metrics->CountRateLimited(RateLimit::kIdentityConnections);
     return RefuseUpgrade(
         UpgradeResult::kIdentityConnections, http::status::too_many_requests,
         "identity_connections",
@@ -271,6 +277,7 @@ void HttpConnection::IssueTicket(const Request& request) {
   std::chrono::steady_clock::duration wait{};
   if (!services_.addresses->TryUpgrade(peer_, &wait)) {
     cors.emplace_back("Retry-After", RetryAfterSeconds(wait));
+    services_.metrics->CountRateLimited(RateLimit::kUpgradesPerSecond);
     return Refuse(http::status::too_many_requests, "rate_limited", "ticket upgrades_per_second",
                   std::move(cors));
   }
@@ -289,6 +296,10 @@ void HttpConnection::IssueTicket(const Request& request) {
             ? Authenticator::Outcome{nullptr, "no or malformed Authorization header"}
             : services_.auth->Authenticate(credentials.value, absl::Now());
     if (outcome.principal == nullptr) {
+      services_.metrics->CountAuthFailure(credentials.malformed ? AuthFailure::kMalformed
+                                          : credentials.source == UpgradeCredentials::Source::kNone
+                                              ? AuthFailure::kMissing
+                                              : AuthFailure::kRejected);
       cors.emplace_back("WWW-Authenticate", "Bearer realm=\"streamgate\"");
       return Refuse(http::status::unauthorized, "unauthenticated",
                     absl::StrCat("ticket request ", outcome.reason), std::move(cors));
@@ -297,6 +308,7 @@ void HttpConnection::IssueTicket(const Request& request) {
   }
   auto ticket = services_.tickets->Issue(*principal, absl::Now());
   if (!ticket.has_value()) {
+    services_.metrics->CountRateLimited(RateLimit::kTickets);
     return Refuse(http::status::too_many_requests, "tickets",
                   absl::StrCat("identity=", principal->identity), std::move(cors));
   }

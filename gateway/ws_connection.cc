@@ -185,6 +185,7 @@ bool WsConnection::CountFrame() {
   if (rate <= 0 || closing_) return !closing_;
   common::TokenBucketRule rule(static_cast<double>(rate), 2.0 * static_cast<double>(rate));
   if (rule.TryTake(frames_, std::chrono::steady_clock::now())) return true;
+  services_.metrics->CountRateLimited(RateLimit::kFramesPerSecond);
   uint64_t suppressed = 0;
   if (FrameFloodLog().Admit(&suppressed)) {
     common::Logger("session")->warn(

@@ -144,6 +144,7 @@ void WsConnection::OnResumed(std::shared_ptr<ChatSession> target, uint64_t attac
           });
     }
     resuming_ = false;
+    services_.metrics->CountResume(false, result.failure);
     log->info("resume failed session={} reason={}", session_id(),
               ResumeFailureName(result.failure));
     if (torn_down_) {
@@ -158,6 +159,7 @@ void WsConnection::OnResumed(std::shared_ptr<ChatSession> target, uint64_t attac
     return MaybeRead();
   }
   resuming_ = false;
+  services_.metrics->CountResume(true, result.failure);
   std::shared_ptr<ChatSession> fresh = std::exchange(session_, std::move(target));
   attach_id_ = attach_id;
   session_here_ = session_->executor() == ws_.get_executor();
@@ -212,6 +214,7 @@ void WsConnection::OnCredentialTimer(uint64_t generation) {
     common::Logger("session")->info("credential expired session={} identity={}", session_id(),
                                     principal_->identity);
     credential_->expired = true;
+    services_.metrics->CountAuthFailure(AuthFailure::kExpired);
     SendError(ClientError::kTokenExpired);
     return WatchCredential();
   }
@@ -236,6 +239,7 @@ void WsConnection::OnAuthenticate(std::string token) {
                              : outcome.principal->expires <= now ? "the token has expired"
                                                                  : "";
   if (!refusal.empty()) {
+    services_.metrics->CountAuthFailure(AuthFailure::kRenewal);
     log->info("authenticate refused session={} reason=\"{}\"", session_id(), refusal);
     return SendError(ClientError::kUnauthenticated);
   }

@@ -108,6 +108,20 @@ TEST_F(ApiKeysE2e, EveryBadCredentialGetsTheSame401BeforeTheUpgrade) {
     EXPECT_EQ(client.response_body(), "{\"error\":\"unauthorized\"}\n");
     EXPECT_EQ(client.response_header("WWW-Authenticate"), "Bearer realm=\"streamgate\"");
   }
+  // Each refusal counted once, by why: none sent, a ticket, keys not accepted; the reasons
+  // say which kind of credential failed, never which one.
+  auto failures = [&](const std::string& reason) {
+    return GatewayMetric(pair_->gateway_port(),
+                         "streamgate_gateway_auth_failures_total{reason=\"" + reason + "\"}");
+  };
+  EXPECT_EQ(failures("missing"), 1);
+  EXPECT_EQ(failures("ticket"), 1);
+  EXPECT_GE(failures("rejected"), 2);
+  EXPECT_EQ(failures("missing") + failures("ticket") + failures("rejected") + failures("malformed"),
+            6);
+  EXPECT_EQ(GatewayMetric(pair_->gateway_port(),
+                          "streamgate_gateway_upgrades_total{result=\"unauthenticated\"}"),
+            6);
   ExpectNeverLogged(pair_->gateway(), wrong_secret);
   ExpectNoSecretLogged();
 }
@@ -165,6 +179,9 @@ TEST_F(ApiKeysE2e, ATicketWorksOnceAndOnlyWithACredential) {
   WsTestClient second;
   EXPECT_FALSE(second.Connect(port, with_ticket));
   EXPECT_EQ(second.handshake_status(), 401);
+  EXPECT_EQ(GatewayMetric(port, "streamgate_gateway_auth_failures_total{reason=\"ticket\"}"), 1);
+  EXPECT_EQ(GatewayMetric(port, "streamgate_gateway_auth_failures_total{reason=\"missing\"}"),
+            1);  // the POST without a credential
   ExpectNeverLogged(pair_->gateway(), ticket);
   ExpectNeverLogged(pair_->gateway(), ticket.substr(4));
   ExpectNoSecretLogged();

@@ -1,6 +1,12 @@
 #include "tests/e2e/e2e_helpers.h"
 
+#include "tests/support/prometheus_text.h"
+
 namespace streamgate::testing {
+
+double GatewayMetric(int port, const std::string& series) {
+  return SampleValue(HttpGet(port, "/metrics").body, series).value_or(-1);
+}
 
 StreamgatePair::Options PairArgs(std::vector<std::string> llm_args,
                                  std::vector<std::string> gateway_args) {

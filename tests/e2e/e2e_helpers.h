@@ -31,6 +31,9 @@ struct Reply {
   std::vector<Json> frames;
 };
 
+// One series of the gateway's /metrics on `port` (-1 when absent).
+double GatewayMetric(int port, const std::string& series);
+
 // Reads one reply: stream_start, stream_chunk*, then stream_end or error.
 Reply ReadReply(WsTestClient& client, std::chrono::milliseconds timeout = 10s);
 

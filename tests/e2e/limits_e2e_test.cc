@@ -80,6 +80,11 @@ TEST_F(LimitsE2e, MessagesPerMinuteRefuseWithRetryAfterAndTheConnectionGoesOn) {
   auto refused = client.ReadJson();
   ExpectLimitError(refused, "messages_per_minute");
   EXPECT_LE((*refused)["retryAfterMs"].get<int64_t>(), 30000);
+  int port = pair_->gateway_port();
+  EXPECT_EQ(
+      GatewayMetric(port, "streamgate_gateway_rate_limited_total{limit=\"messages_per_minute\"}"),
+      1);
+  EXPECT_EQ(GatewayMetric(port, "streamgate_gateway_errors_sent_total{code=\"rate_limited\"}"), 1);
   ASSERT_TRUE(client.SendJson({{"type", "cancel"}}));
   EXPECT_EQ((*client.ReadJson())["code"], "nothing_to_cancel");
 }
@@ -91,6 +96,12 @@ TEST_F(LimitsE2e, ConnectionsPerIdentityBeyondTheLimitGet429) {
   ASSERT_TRUE(Connect(b, alice_));
   EXPECT_FALSE(Connect(c, alice_));
   EXPECT_EQ(c.handshake_status(), 429);
+  EXPECT_EQ(GatewayMetric(pair_->gateway_port(),
+                          "streamgate_gateway_rate_limited_total{limit=\"identity_connections\"}"),
+            1);
+  EXPECT_EQ(GatewayMetric(pair_->gateway_port(),
+                          "streamgate_gateway_upgrades_total{result=\"identity_connections\"}"),
+            1);
   EXPECT_TRUE(Connect(d, bob_));
   a.Close();
   ASSERT_TRUE(pair_->gateway().WaitForLine(std::regex("connection close"), 5s));
@@ -106,6 +117,9 @@ TEST_F(LimitsE2e, UpgradesPerSecondPerAddressGet429WithRetryAfter) {
   EXPECT_FALSE(Connect(c, alice_));
   EXPECT_EQ(c.handshake_status(), 429);
   EXPECT_EQ(c.response_header("Retry-After"), "1");
+  EXPECT_EQ(GatewayMetric(pair_->gateway_port(),
+                          "streamgate_gateway_rate_limited_total{limit=\"upgrades_per_second\"}"),
+            1);
 }
 
 TEST_F(LimitsE2e, TokensPerMinuteAreReservedSoTwentyConcurrentRequestsCannotOvershoot) {
@@ -156,6 +170,9 @@ TEST(ConnectionLimitsE2e, AFrameFloodIsClosedWith1008WhileANeighboursStreamGoesO
   EXPECT_FALSE(flooder.ReadUntilType("never", 5s, &frames).has_value());
   EXPECT_EQ(flooder.server_close_reason().code, 1008);
   EXPECT_EQ(flooder.server_close_reason().reason, "rate limit");
+  EXPECT_EQ(GatewayMetric(pair.gateway_port(),
+                          "streamgate_gateway_rate_limited_total{limit=\"frames_per_second\"}"),
+            1);
   Reply reply = ReadReply(neighbour, 20s);
   ASSERT_TRUE(reply.end.has_value());
   EXPECT_EQ(reply.text.rfind("Echo: steady", 0), 0u);

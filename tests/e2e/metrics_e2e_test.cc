@@ -121,9 +121,8 @@ TEST_F(MetricsE2e, LlmServiceUpFollowsTheChannelToIt) {
   EXPECT_EQ(Gateway("streamgate_gateway_llm_service_up"), 1);
   size_t from = pair_.gateway().LineCount();
   pair_.KillLlm();
-  ASSERT_TRUE(pair_.gateway()
-                  .WaitForLine(std::regex("llm-service unreachable"), 10s, from)
-                  .has_value())
+  ASSERT_TRUE(
+      pair_.gateway().WaitForLine(std::regex("llm-service unreachable"), 10s, from).has_value())
       << pair_.gateway().OutputForDiagnostics();
   EXPECT_EQ(Gateway("streamgate_gateway_llm_service_up"), 0);
 }

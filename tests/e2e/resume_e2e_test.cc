@@ -13,8 +13,7 @@ namespace {
 
 // ~1 s replies: 40 filler words, 20 ms apart.
 StreamgatePair::Options SlowReplies(std::vector<std::string> gateway_args = {}) {
-  return PairArgs({"--mock-chunk-delay-ms=20", "--mock-extra-words=40"},
-                  std::move(gateway_args));
+  return PairArgs({"--mock-chunk-delay-ms=20", "--mock-extra-words=40"}, std::move(gateway_args));
 }
 
 Json ResumeFrame(const ClientSession& session, uint64_t last_seq) {
@@ -66,6 +65,8 @@ TEST(ResumeE2e, ACutMidReplyResumesWithEveryMissedFrameOnceWithItsOriginalSeq) {
   EXPECT_TRUE(pair.gateway()
                   .WaitForLine(std::regex("session resumed session=" + session->id), 5s)
                   .has_value());
+  int port = pair.gateway_port();
+  EXPECT_EQ(GatewayMetric(port, "streamgate_gateway_resumes_total{result=\"resumed\"}"), 1);
   ExpectNotInLog(pair.gateway(), first_token);
   ExpectNotInLog(pair.gateway(), session->token);
   ExpectNotInLog(pair.llm(), first_token);
@@ -80,14 +81,21 @@ TEST(ResumeE2e, AReplyThatFinishedWhileDisconnectedIsReplayedWhole) {
   ASSERT_TRUE(session.has_value());
   ASSERT_TRUE(first.SendJson(UserMessage("finish without me")));
   ASSERT_TRUE(ReadTrackedUntil(first, *session, "stream_start").has_value());
+  const std::string detached = "streamgate_gateway_sessions{state=\"detached\"}";
+  // The reference reply's session may be detached already (its connection closed).
+  const double detached_before = GatewayMetric(pair.gateway_port(), detached);
   first.Abort();
   ASSERT_TRUE(pair.gateway()
-                  .WaitForLine(std::regex("reply end session=" + session->id + " .*status=OK"),
-                               10s)
+                  .WaitForLine(std::regex("reply end session=" + session->id + " .*status=OK"), 10s)
                   .has_value());
+  // Detached, waiting for its client; attached again once resumed.
+  ASSERT_TRUE(
+      pair.gateway().WaitForLine(std::regex("session detached session=" + session->id), 5s));
+  EXPECT_EQ(GatewayMetric(pair.gateway_port(), detached), detached_before + 1);
   WsTestClient second;
   ResumeOutcome outcome = Resume(second, pair.gateway_port(), *session);
   ASSERT_TRUE(outcome.resumed.has_value());
+  EXPECT_EQ(GatewayMetric(pair.gateway_port(), detached), detached_before);
   ASSERT_FALSE(outcome.replayed.empty());
   EXPECT_EQ(outcome.replayed.back()["type"], "stream_end");
   EXPECT_EQ(session->text, reference);
@@ -130,6 +138,10 @@ TEST(ResumeE2e, UnknownSessionAndBadTokenFailAndTheConnectionGoesOnFresh) {
   ASSERT_TRUE(owner.SendJson(UserMessage("still mine")));
   EXPECT_TRUE(ReadReply(owner).end.has_value());
   ExpectNotInLog(pair.gateway(), forged.token);
+  int port = pair.gateway_port();
+  EXPECT_EQ(GatewayMetric(port, "streamgate_gateway_resumes_total{result=\"unknown_session\"}"), 1);
+  EXPECT_EQ(GatewayMetric(port, "streamgate_gateway_resumes_total{result=\"bad_token\"}"), 1);
+  EXPECT_EQ(GatewayMetric(port, "streamgate_gateway_resumes_total{result=\"resumed\"}"), 0);
 }
 
 TEST(ResumeE2e, AnExpiredSessionCannotBeResumed) {
@@ -141,15 +153,18 @@ TEST(ResumeE2e, AnExpiredSessionCannotBeResumed) {
   ASSERT_TRUE(first.SendJson(UserMessage("something to keep")));
   ASSERT_TRUE(ReadTrackedUntil(first, *session, "stream_end").has_value());
   first.Abort();
-  ASSERT_TRUE(pair.gateway()
-                  .WaitForLine(std::regex("session end session=" + session->id +
-                                          " reason=resume_window"),
-                               10s)
-                  .has_value());
+  ASSERT_TRUE(
+      pair.gateway()
+          .WaitForLine(std::regex("session end session=" + session->id + " reason=resume_window"),
+                       10s)
+          .has_value());
   WsTestClient second;
   ResumeOutcome outcome = Resume(second, pair.gateway_port(), *session);
   ASSERT_TRUE(outcome.failure.has_value());
   EXPECT_EQ((*outcome.failure)["reason"], "expired");
+  EXPECT_EQ(
+      GatewayMetric(pair.gateway_port(), "streamgate_gateway_resumes_total{result=\"expired\"}"),
+      1);
 }
 
 TEST(ResumeE2e, ALastSeqNoLongerHeldIsAGapWithTheOldestSeq) {
@@ -172,6 +187,8 @@ TEST(ResumeE2e, ALastSeqNoLongerHeldIsAGapWithTheOldestSeq) {
   ResumeOutcome outcome = Resume(second, pair.gateway_port(), *session, 1);
   ASSERT_TRUE(outcome.failure.has_value());
   EXPECT_EQ((*outcome.failure)["reason"], "gap");
+  EXPECT_EQ(GatewayMetric(pair.gateway_port(), "streamgate_gateway_resumes_total{result=\"gap\"}"),
+            1);
   EXPECT_EQ((*outcome.failure)["oldestSeq"], (*second_start)["seq"]);
 }
 
@@ -290,8 +307,8 @@ TEST(ResumeE2e, WithAuthOnlyTheOwningIdentityCanResume) {
   auto bob = *common::MakeCredential("bob");
   TempDir dir;
   std::string keys = dir.Write("keys.txt", alice.line + "\n" + bob.line + "\n");
-  StreamgatePair pair(PairArgs({"--mock-chunk-delay-ms=0"},
-                               {"--auth=api-keys", "--api-keys-file=" + keys}));
+  StreamgatePair pair(
+      PairArgs({"--mock-chunk-delay-ms=0"}, {"--auth=api-keys", "--api-keys-file=" + keys}));
   ASSERT_TRUE(pair.ok());
   auto as = [](const common::NewCredential& credential) {
     WsTestClient::ConnectOptions options;
@@ -312,8 +329,8 @@ TEST(ResumeE2e, WithAuthOnlyTheOwningIdentityCanResume) {
   EXPECT_FALSE(anonymous.Connect(pair.gateway_port()));
   EXPECT_EQ(anonymous.handshake_status(), 401);
   WsTestClient owner;
-  EXPECT_TRUE(Resume(owner, pair.gateway_port(), *session, std::nullopt, as(alice))
-                  .resumed.has_value());
+  EXPECT_TRUE(
+      Resume(owner, pair.gateway_port(), *session, std::nullopt, as(alice)).resumed.has_value());
   ExpectNotInLog(pair.gateway(), alice.secret);
 }
 
