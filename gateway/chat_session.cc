@@ -132,7 +132,7 @@ void ChatSession::ObserveWritten() {
     if (timing.unwritten_seq == 0 || timing.unwritten_seq > written) return false;
     if (now == std::chrono::steady_clock::time_point{}) now = std::chrono::steady_clock::now();
     if (timing.last_written_at == std::chrono::steady_clock::time_point{}) {
-      services_.metrics->ObserveFirstChunk(now - timing.asked_at);
+      services_.metrics->ObserveFirstChunk(now - timing.asked_at, timing.upstream_first_delta);
     } else {
       services_.metrics->ObserveChunkGap(now - timing.last_written_at);
     }

@@ -191,6 +191,7 @@ class ChatSession : public ReplyObserver, public std::enable_shared_from_this<Ch
 
   // ReplyObserver: the events of the reply `reply_id` (ActiveReply::call_id).
   void OnReplyStarted(uint64_t reply_id) override;
+  void OnReplyUpstreamLatency(uint64_t reply_id, std::chrono::microseconds to_first_delta) override;
   void OnReplyDelta(uint64_t reply_id, std::string text) override;
   void OnReplyEnd(uint64_t reply_id, ReplyEnd end) override;
 

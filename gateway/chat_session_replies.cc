@@ -187,6 +187,11 @@ void ChatSession::OnReplyStarted(uint64_t reply_id) {
   });
 }
 
+void ChatSession::OnReplyUpstreamLatency(uint64_t reply_id,
+                                         std::chrono::microseconds to_first_delta) {
+  if (ActiveReply* reply = FindReply(reply_id)) reply->timing.upstream_first_delta = to_first_delta;
+}
+
 void ChatSession::OnReplyDelta(uint64_t reply_id, std::string text) {
   ActiveReply* reply = FindReply(reply_id);
   if (reply == nullptr || state_ == State::kClosed) return;

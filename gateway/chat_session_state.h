@@ -24,6 +24,8 @@ struct ChatSession::ChunkTiming {
   std::chrono::steady_clock::time_point asked_at;
   std::chrono::steady_clock::time_point last_written_at;
   uint64_t unwritten_seq = 0;
+  // llm-service's share of the time to the first chunk (0: not said).
+  std::chrono::microseconds upstream_first_delta{0};
 };
 
 inline constexpr size_t kMaxEndedTimings = 8;

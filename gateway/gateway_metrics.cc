@@ -1,5 +1,6 @@
 #include "gateway/gateway_metrics.h"
 
+#include <algorithm>
 #include <string>
 
 #include "gateway/connection_registry.h"
@@ -81,6 +82,11 @@ GatewayMetrics::GatewayMetrics(common::metrics::Registry& registry,
       "streamgate_gateway_reply_first_chunk_seconds",
       "From a user_message read to the first stream_chunk of its reply written to the socket.",
       buckets);
+  first_chunk_added_ = &registry.AddHistogram(
+      "streamgate_gateway_reply_first_chunk_added_seconds",
+      "The gateway's share of reply_first_chunk_seconds: that time minus the time llm-service "
+      "reported its provider took to the first text (the hop to llm-service included).",
+      buckets);
   chunk_gap_ = &registry.AddHistogram(
       "streamgate_gateway_chunk_gap_seconds",
       "Between two consecutive writes of one reply's text to its client.", buckets);
@@ -121,6 +127,13 @@ GatewayMetrics::GatewayMetrics(common::metrics::Registry& registry,
         &registry.AddCounter("streamgate_gateway_resumes_total", resumes_help,
                              One("result", ResumeFailureName(static_cast<ResumeFailure>(i))));
   }
+}
+
+void GatewayMetrics::ObserveFirstChunk(Duration elapsed, std::chrono::microseconds upstream) {
+  first_chunk_->ObserveDuration(elapsed);
+  if (upstream.count() == 0) return;
+  // Clocks of two processes are not compared: both durations are each process's own.
+  first_chunk_added_->ObserveDuration(std::max(Duration::zero(), elapsed - upstream));
 }
 
 void GatewayMetrics::CountRateLimited(std::string_view identity_limit) {

@@ -75,7 +75,8 @@ class GatewayMetrics {
   void CountLlmCallEnded(const ReplyEnd& end);
 
   using Duration = std::chrono::steady_clock::duration;
-  void ObserveFirstChunk(Duration elapsed) { first_chunk_->ObserveDuration(elapsed); }
+  // `upstream`: llm-service's share of `elapsed`, when it said (else 0: only the first).
+  void ObserveFirstChunk(Duration elapsed, std::chrono::microseconds upstream);
   void ObserveChunkGap(Duration elapsed) { chunk_gap_->ObserveDuration(elapsed); }
   void ObserveReplyDuration(ReplyOutcome outcome, Duration elapsed) {
     reply_duration_[static_cast<size_t>(outcome)]->ObserveDuration(elapsed);
@@ -108,6 +109,7 @@ class GatewayMetrics {
   std::array<common::metrics::Counter*, 4> replies_{};
   std::array<common::metrics::Counter*, kStatusCodes> llm_calls_{};
   common::metrics::Histogram* first_chunk_ = nullptr;
+  common::metrics::Histogram* first_chunk_added_ = nullptr;
   common::metrics::Histogram* chunk_gap_ = nullptr;
   std::array<common::metrics::Histogram*, 4> reply_duration_{};
   common::metrics::Histogram* cancel_ = nullptr;

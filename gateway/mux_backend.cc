@@ -80,6 +80,9 @@ class MuxReply final : public ReplyHandle,
       case llm::v1::ReplyEvent::kDelta:
         consumed_ += event.delta().text().size();
         if (observer) {
+          if (uint64_t us = event.delta().first_delta_us(); us != 0) {
+            observer->OnReplyUpstreamLatency(reply_id_, std::chrono::microseconds(us));
+          }
           observer->OnReplyDelta(reply_id_, std::move(*event.mutable_delta()->mutable_text()));
         }
         MaybeGrant();

@@ -69,6 +69,9 @@ class PerCallReply final : public ReplyHandle,
         break;
       case llm::v1::StreamChatResponse::kDelta:
         if (observer) {
+          if (uint64_t us = message.delta().first_delta_us(); us != 0) {
+            observer->OnReplyUpstreamLatency(reply_id_, std::chrono::microseconds(us));
+          }
           observer->OnReplyDelta(reply_id_, std::move(*message.mutable_delta()->mutable_text()));
         }
         break;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,6 +42,10 @@ class ReplyObserver {
  public:
   virtual ~ReplyObserver() = default;
   virtual void OnReplyStarted(uint64_t reply_id) = 0;
+  // Before the first delta, when llm-service said how long its provider took to it
+  // (TextDelta.first_delta_us): the producer's share of the time to first chunk.
+  virtual void OnReplyUpstreamLatency(uint64_t /*reply_id*/,
+                                      std::chrono::microseconds /*to_first_delta*/) {}
   virtual void OnReplyDelta(uint64_t reply_id, std::string text) = 0;
   virtual void OnReplyEnd(uint64_t reply_id, ReplyEnd end) = 0;
 };

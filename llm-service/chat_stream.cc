@@ -176,6 +176,7 @@ void ChatStream::Queue(const std::shared_ptr<Reply>& reply, const v1::StreamChat
           break;
         case v1::StreamChatResponse::kDelta:
           event->mutable_delta()->set_text(message.delta().text());
+          event->mutable_delta()->set_first_delta_us(message.delta().first_delta_us());
           reply->credit -= static_cast<int64_t>(message.delta().text().size());
           break;
         case v1::StreamChatResponse::kCompleted:

@@ -51,7 +51,7 @@ ChunkChannel::PushResult ChunkChannel::Enqueue(StreamChatResponse* message,
       queued_bytes_ += CostOf(*message);
       queue_.push_back(std::move(*message));
     }
-    if (metrics_ != nullptr) Count(message);
+    Observe(message);
     if (queued_bytes_ > max_queued_bytes_ && !producer_paused_) {
       producer_paused_ = true;
       if (metrics_ != nullptr && metrics_->pauses != nullptr) metrics_->pauses->Increment();
@@ -63,15 +63,19 @@ ChunkChannel::PushResult ChunkChannel::Enqueue(StreamChatResponse* message,
   return result;
 }
 
-void ChunkChannel::Count(const StreamChatResponse* message) {
+void ChunkChannel::Observe(const StreamChatResponse* message) {
   // `message` was moved into the queue: what it was is read from the queue's last entry.
-  const StreamChatResponse& pushed = queue_.back();
+  StreamChatResponse& pushed = queue_.back();
   if (pushed.has_delta() && !delta_seen_) {
     delta_seen_ = true;
-    if (metrics_->first_delta != nullptr) {
-      metrics_->first_delta->ObserveDuration(std::chrono::steady_clock::now() - created_);
+    auto elapsed = std::chrono::steady_clock::now() - created_;
+    // At least 1: 0 means "not said" to the caller.
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+    pushed.mutable_delta()->set_first_delta_us(static_cast<uint64_t>(std::max<int64_t>(micros, 1)));
+    if (metrics_ != nullptr && metrics_->first_delta != nullptr) {
+      metrics_->first_delta->ObserveDuration(elapsed);
     }
-  } else if (message != nullptr && pushed.has_completed()) {
+  } else if (metrics_ != nullptr && message != nullptr && pushed.has_completed()) {
     const v1::Usage& usage = pushed.completed().usage();
     if (metrics_->input_tokens != nullptr) metrics_->input_tokens->Increment(usage.input_tokens());
     if (metrics_->output_tokens != nullptr) {

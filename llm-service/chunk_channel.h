@@ -87,8 +87,9 @@ class ChunkChannel : public std::enable_shared_from_this<ChunkChannel> {
   // Marks the consumer side closed; returns whether the producer must be told.
   bool CloseForProducer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Run(const Action& action);
-  // A push just queued (`message` null for PushDelta): the reply's series.
-  void Count(const StreamChatResponse* message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A push just queued (`message` null for PushDelta): stamps the first delta with the time
+  // to it (TextDelta.first_delta_us) and counts the reply's series.
+  void Observe(const StreamChatResponse* message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t max_queued_bytes_;
   const ReplyMetrics* metrics_ = nullptr;

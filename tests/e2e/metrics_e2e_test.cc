@@ -58,6 +58,10 @@ TEST_F(MetricsE2e, AReplyMovesUpgradesFramesRepliesAndCalls) {
   EXPECT_EQ(Gateway("streamgate_gateway_llm_calls_total{code=\"OK\"}"), 1);
   EXPECT_EQ(Gateway("streamgate_gateway_replies_total{outcome=\"error\"}"), 0);
   EXPECT_EQ(Gateway("streamgate_gateway_reply_first_chunk_seconds_count"), 1);
+  // llm-service said how long its provider took: the gateway's share is the rest.
+  EXPECT_EQ(Gateway("streamgate_gateway_reply_first_chunk_added_seconds_count"), 1);
+  EXPECT_LT(Gateway("streamgate_gateway_reply_first_chunk_added_seconds_sum"),
+            Gateway("streamgate_gateway_reply_first_chunk_seconds_sum"));
   EXPECT_EQ(Gateway("streamgate_gateway_reply_duration_seconds_count{outcome=\"completed\"}"), 1);
   EXPECT_EQ(Gateway("streamgate_gateway_outbound_queued_bytes"), 0);
   client.Close();
@@ -110,6 +114,13 @@ TEST_F(MetricsE2e, ACancelledReplyIsCountedAsCancelledWithItsCall) {
   EXPECT_EQ(SampleValue(text, "streamgate_gateway_cancel_seconds_count"), 1);
   // The reply had streamed before the cancel: a first chunk and gaps after it.
   EXPECT_EQ(SampleValue(text, "streamgate_gateway_reply_first_chunk_seconds_count"), 1);
+  // The mock waited 50 ms before its first delta: in the first chunk's time, not in the
+  // gateway's share of it.
+  double first = SampleValue(text, "streamgate_gateway_reply_first_chunk_seconds_sum").value_or(0);
+  double added =
+      SampleValue(text, "streamgate_gateway_reply_first_chunk_added_seconds_sum").value_or(1);
+  EXPECT_GE(first, 0.050);
+  EXPECT_LT(added, first - 0.045);
 }
 
 TEST_F(MetricsE2e, LlmServiceUpFollowsTheChannelToIt) {

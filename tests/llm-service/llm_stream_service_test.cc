@@ -87,9 +87,19 @@ TEST_F(LlmStreamServiceTest, StreamsStartedDeltasAndCompletedInOrder) {
   EXPECT_EQ(message.started().message_id(), "mock-r");
   std::string text;
   bool completed = false;
+  int deltas = 0;
   while (reader->Read(&message)) {
     ASSERT_FALSE(completed) << "message after completed";
-    if (message.has_delta()) text += message.delta().text();
+    if (message.has_delta()) {
+      text += message.delta().text();
+      // Only the first says how long the provider took to it.
+      if (deltas++ == 0) {
+        EXPECT_GT(message.delta().first_delta_us(), 0u);
+        EXPECT_LT(message.delta().first_delta_us(), 10'000'000u);
+      } else {
+        EXPECT_EQ(message.delta().first_delta_us(), 0u);
+      }
+    }
     if (message.has_completed()) {
       completed = true;
       EXPECT_EQ(message.completed().messages_received(), 3u);
