@@ -3,17 +3,39 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <map>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/log_json.h"
 #include "common/log_value.h"
 
 namespace streamgate::common {
 namespace {
 
 constexpr char kPattern[] = "%Y-%m-%dT%H:%M:%S.%eZ %l %n %v";
+// --log-format json: the whole line is made by LogLineToJson.
+constexpr char kJsonPattern[] = "%v";
+
+// Set once by InitLogging, before any thread logs.
+std::atomic<bool> json_lines{false};
+
+const char* Pattern() {
+  return json_lines.load(std::memory_order_relaxed) ? kJsonPattern : kPattern;
+}
+
+// The line spdlog is given: as formatted, or (json) the whole JSON object.
+std::string Rendered(spdlog::level::level_enum level, std::string_view component,
+                     std::string line) {
+  if (!json_lines.load(std::memory_order_relaxed)) return line;
+  auto name = spdlog::level::to_string_view(level);
+  return LogLineToJson(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
+                       std::string_view(name.data(), name.size()), component, line);
+}
 
 // One sink for every component, so lines from different threads and components never
 // interleave.
@@ -102,22 +124,30 @@ std::string FormatLogLine(fmt::string_view format_view, fmt::format_args args) {
 
 void ComponentLogger::Write(spdlog::level::level_enum level, fmt::string_view format,
                             fmt::format_args args) {
-  std::string line = FormatLogLine(format, args);
+  std::string line = Rendered(level, name(), FormatLogLine(format, args));
   spdlog::logger::log(level, spdlog::string_view_t(line.data(), line.size()));
 }
 
-absl::Status InitLogging(std::string_view level) {
+absl::Status InitLogging(std::string_view level, std::string_view format) {
+  if (format != "text" && format != "json") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown log format '", std::string(format), "' (text or json)"));
+  }
+  json_lines.store(format == "json", std::memory_order_relaxed);
   auto parsed = spdlog::level::from_str(std::string(level));
   // from_str maps unknown names to "off"; only accept "off" when it was asked for.
   if (parsed == spdlog::level::off && level != "off") {
     return absl::InvalidArgumentError(absl::StrCat("unknown log level '", std::string(level),
                                                    "' (trace, debug, info, warn, error, off)"));
   }
-  spdlog::set_pattern(kPattern, spdlog::pattern_time_type::utc);
+  spdlog::set_pattern(Pattern(), spdlog::pattern_time_type::utc);
   spdlog::set_level(parsed);
   Registry& registry = Loggers();
   absl::MutexLock lock(&registry.mu);
-  for (auto& [name, logger] : registry.loggers) logger->set_level(parsed);
+  for (auto& [name, logger] : registry.loggers) {
+    logger->set_level(parsed);
+    logger->set_pattern(Pattern(), spdlog::pattern_time_type::utc);
+  }
   return absl::OkStatus();
 }
 
@@ -127,7 +157,7 @@ std::shared_ptr<ComponentLogger> Logger(const std::string& component) {
   auto [it, inserted] = registry.loggers.try_emplace(component);
   if (inserted) {
     auto logger = std::make_shared<ComponentLogger>(component, SharedSink());
-    logger->set_pattern(kPattern, spdlog::pattern_time_type::utc);
+    logger->set_pattern(Pattern(), spdlog::pattern_time_type::utc);
     logger->set_level(spdlog::get_level());
     logger->flush_on(spdlog::level::trace);
     it->second = std::move(logger);
@@ -138,9 +168,9 @@ std::shared_ptr<ComponentLogger> Logger(const std::string& component) {
 void Announce(const std::string& component, const std::string& message) {
   // Not in the registry, so InitLogging's level never applies to it.
   spdlog::logger announcer(component, SharedSink());
-  announcer.set_pattern(kPattern, spdlog::pattern_time_type::utc);
+  announcer.set_pattern(Pattern(), spdlog::pattern_time_type::utc);
   announcer.set_level(spdlog::level::info);
-  announcer.info(message);
+  announcer.info(Rendered(spdlog::level::info, component, message));
   announcer.flush();
 }
 

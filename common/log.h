@@ -75,9 +75,10 @@ class ComponentLogger : public spdlog::logger {
 
 // Configures process-wide logging: one line per event on stderr,
 // "<UTC time> <level> <component> <message>", where messages are "event key=value ...".
-// `level` is one of trace, debug, info, warn, error, off. Call once from main before any
+// `level` is one of trace, debug, info, warn, error, off; `format` "text" (the line above)
+// or "json" (one JSON object per line: common/log_json.h). Call once from main before any
 // thread starts.
-absl::Status InitLogging(std::string_view level);
+absl::Status InitLogging(std::string_view level, std::string_view format = "text");
 
 // The logger for one component. Safe from any thread; loggers share the sink configured by
 // InitLogging (stderr at info before it is called).

@@ -57,6 +57,11 @@ void AppendByteEscape(unsigned char byte, std::string* out) {
 
 }  // namespace
 
+size_t Utf8SequenceLength(absl::string_view text) {
+  uint32_t code_point = 0;
+  return text.empty() ? 0 : Utf8Sequence(text, &code_point);
+}
+
 bool IsBareLogValue(absl::string_view text) {
   if (text.empty()) return false;
   for (size_t i = 0; i < text.size();) {

@@ -17,6 +17,10 @@ namespace streamgate::common {
 // kept, as Go's strconv.Quote and logfmt readers expect), \u00NN for C1 controls and
 // \u2028 / \u2029 (line breaks to some viewers). Other UTF-8 text stays as it is.
 
+// The length (1-4) of the well-formed UTF-8 sequence (RFC 3629) that starts `text`, or 0
+// when its first byte starts none (or `text` is empty).
+size_t Utf8SequenceLength(absl::string_view text);
+
 // True when `text` can follow "key=" as it is.
 bool IsBareLogValue(absl::string_view text);
 

@@ -52,6 +52,7 @@ struct GatewayConfig {
   absl::Duration reply_timeout = absl::Seconds(300);
   absl::Duration drain_timeout = absl::Seconds(25);
   std::string log_level = "info";
+  std::string log_format = "text";  // or "json": one object per line (docs/observability.md)
 
   // --- who may connect (README "Security") ---
   // "none", "api-keys" or "jwt"; empty until ResolveDefaults, which picks none on a

@@ -64,6 +64,7 @@ void AddGatewayFlags(common::OptionSet& options, GatewayConfig& config) {
   options.AddDuration("drain-timeout", "on SIGTERM, how long running replies may finish",
                       &config.drain_timeout);
   options.AddString("log-level", "trace, debug, info, warn, error or off", &config.log_level);
+  options.AddString("log-format", "text, or json (one object per line)", &config.log_format);
 
   // --- who may connect (README "Security") ---
   options.AddString("auth", "none, api-keys or jwt", &config.auth);

@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   sg::gateway::ResolveDefaults(&config);
   if (auto valid = sg::gateway::Validate(config); !valid.ok()) return Fail(valid);
   sg::common::UseReleaseMutexMode();
-  if (auto logging = sg::common::InitLogging(config.log_level); !logging.ok()) {
+  if (auto logging = sg::common::InitLogging(config.log_level, config.log_format); !logging.ok()) {
     return Fail(logging);
   }
   for (const std::string& name : options.UnknownEnvironment(sg::common::ProcessEnvNames())) {

@@ -25,6 +25,7 @@ struct LlmServiceConfig {
   int64_t max_queued_bytes_per_call = 64 * 1024;
   absl::Duration drain_timeout = absl::Seconds(25);
   std::string log_level = "info";
+  std::string log_format = "text";  // or "json": one object per line (docs/observability.md)
 
   // --- the gRPC door (docs/grpc-security.md) ---
   // PEM files; tls_cert + tls_key serve TLS, tls_client_ca also requires every caller to

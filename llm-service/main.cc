@@ -46,6 +46,7 @@ void AddOptions(sg::common::OptionSet& options, sg::llm::LlmServiceConfig& confi
   options.AddDuration("drain-timeout", "on SIGTERM, how long running calls may finish",
                       &config.drain_timeout);
   options.AddString("log-level", "trace, debug, info, warn, error or off", &config.log_level);
+  options.AddString("log-format", "text, or json (one object per line)", &config.log_format);
   options.AddString("tls-cert", "PEM certificate chain: serve gRPC over TLS (reloaded on SIGHUP)",
                     &config.tls_cert);
   options.AddString("tls-key", "PEM private key of --tls-cert", &config.tls_key);
@@ -126,7 +127,7 @@ int main(int argc, char** argv) {
   sg::llm::ProviderKind provider_kind;
   if (auto valid = sg::llm::Validate(config, &provider_kind); !valid.ok()) return Fail(valid);
   sg::common::UseReleaseMutexMode();
-  if (auto logging = sg::common::InitLogging(config.log_level); !logging.ok()) {
+  if (auto logging = sg::common::InitLogging(config.log_level, config.log_format); !logging.ok()) {
     return Fail(logging);
   }
   // Once per process, before the first transfer.
