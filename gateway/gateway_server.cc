@@ -46,7 +46,8 @@ void RaiseDescriptorLimit(const GatewayConfig& config) {
 }
 
 absl::StatusOr<std::unique_ptr<SessionStore>> OpenStore(const GatewayConfig& config,
-                                                        std::string* path) {
+                                                        std::string* path,
+                                                        common::metrics::Registry& metrics) {
   if (config.store == "memory") {
     return std::make_unique<MemorySessionStore>(MemorySessionStore::Options{
         .max_queued_bytes = static_cast<size_t>(config.store_queue_bytes)});
@@ -64,7 +65,11 @@ absl::StatusOr<std::unique_ptr<SessionStore>> OpenStore(const GatewayConfig& con
       .session_ttl = config.session_ttl,
       // A short TTL (tests, small deployments) is swept in step with it.
       .expiry_interval =
-          std::clamp(config.session_ttl / 4, absl::Milliseconds(100), absl::Minutes(1))});
+          std::clamp(config.session_ttl / 4, absl::Milliseconds(100), absl::Minutes(1)),
+      .commit_seconds = &metrics.AddHistogram(
+          "streamgate_gateway_store_commit_seconds",
+          "How long the SQLite store's thread took to commit one group of writes.",
+          common::metrics::LatencySecondsBuckets())});
   if (!store.ok()) return store.status();
   return std::unique_ptr<SessionStore>(*std::move(store));
 }
@@ -117,9 +122,21 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Create(const Gatew
     if (!tls.ok()) return tls.status();
     server->tls_ = *std::move(tls);
   }
-  auto store = OpenStore(c, &server->store_path_);
+  auto store = OpenStore(c, &server->store_path_, server->metrics_registry_);
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);
+  SessionStore* stores = server->store_.get();
+  server->metrics_registry_.AddGaugeFunction(
+      "streamgate_gateway_store_queued_bytes",
+      "Writes waiting for the session store (bounded by --store-queue-bytes).", {},
+      [stores] { return static_cast<double>(stores->stats().queued_bytes); });
+  server->metrics_registry_.AddCounterFunction(
+      "streamgate_gateway_store_dropped_frames_total",
+      "Frames the session store's full queue dropped (a resume then says replay_lost).", {},
+      [stores] { return static_cast<double>(stores->stats().dropped_frames); });
+  server->metrics_registry_.AddCounterFunction(
+      "streamgate_gateway_store_commits_total", "Groups of writes the session store committed.", {},
+      [stores] { return static_cast<double>(stores->stats().commits); });
   auto llm = LlmClient::Create(c);
   if (!llm.ok()) return llm.status();
   server->llm_ = *std::move(llm);

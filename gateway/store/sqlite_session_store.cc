@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -194,8 +195,12 @@ bool SqliteSessionStore::Cycle(ThreadState& state) {
   absl::Status status;
   bool committed = false;
   if (!abandoned && batch.has_writes()) {
+    auto started = std::chrono::steady_clock::now();
     status = database_->Commit(batch);
     committed = status.ok();
+    if (options_.commit_seconds != nullptr) {
+      options_.commit_seconds->ObserveDuration(std::chrono::steady_clock::now() - started);
+    }
     if (committed && database_->expired_sessions() > 0) {
       common::Logger("store")->info("session store expired sessions={} ttl_s={}",
                                     database_->expired_sessions(),

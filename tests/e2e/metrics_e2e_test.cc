@@ -44,6 +44,10 @@ TEST_F(MetricsE2e, BothEndpointsPassPromtoolAfterTraffic) {
     EXPECT_GE(SampleValue(text, "process_open_fds").value_or(0), 3) << text;
     EXPECT_NE(text.find("streamgate_build_info{version=\""), std::string::npos) << text;
   }
+  // The pair's memory store: its queue and counters are there, empty once flushed.
+  std::string gateway = Scrape(pair_.gateway_port());
+  EXPECT_TRUE(SampleValue(gateway, "streamgate_gateway_store_queued_bytes").has_value());
+  EXPECT_EQ(SampleValue(gateway, "streamgate_gateway_store_dropped_frames_total"), 0);
 }
 
 TEST_F(MetricsE2e, AReplyMovesUpgradesFramesRepliesAndCalls) {

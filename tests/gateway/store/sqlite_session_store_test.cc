@@ -106,6 +106,21 @@ TEST_F(SqliteSessionStoreTest, WhatWasQueuedBeforeFlushIsOnDiskAfterIt) {
   EXPECT_EQ(store->stats().queued_bytes, 0u);
 }
 
+TEST_F(SqliteSessionStoreTest, EachCommittedGroupIsTimedInTheHistogram) {
+  common::metrics::Histogram commits(common::metrics::LatencySecondsBuckets());
+  auto store = OpenStore({.path = path(), .flush_interval = kNever, .commit_seconds = &commits});
+  ASSERT_NE(store, nullptr);
+  store->PutSession(MakeSession("a"));
+  ASSERT_TRUE(store->Flush(kFlushTimeout).ok());
+  store->PutSession(MakeSession("b"));
+  ASSERT_TRUE(store->Flush(kFlushTimeout).ok());
+  ASSERT_TRUE(store->Flush(kFlushTimeout).ok());  // nothing queued: nothing committed
+  common::metrics::Histogram::Snapshot snapshot = commits.Read();
+  EXPECT_EQ(snapshot.cumulative.back(), 2u);
+  EXPECT_EQ(store->stats().commits, 2u);
+  EXPECT_GT(snapshot.sum, 0);
+}
+
 TEST_F(SqliteSessionStoreTest, OpsQueuedWithinOneIntervalCommitAsOneTransaction) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
