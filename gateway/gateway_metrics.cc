@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/status/status.h"
 #include "gateway/connection_registry.h"
 
 namespace streamgate::gateway {
@@ -18,12 +19,6 @@ constexpr std::array<std::string_view, kUpgradeResults> kUpgradeResultNames = {
 constexpr std::array<std::string_view, 8> kFrameTypeNames = {
     "user_message", "cancel",      "authenticate",       "resume",
     "ack",          "get_history", "list_conversations", "delete_conversation"};
-
-constexpr std::array<std::string_view, 17> kStatusNames = {
-    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-    "DATA_LOSS", "UNAUTHENTICATED"};
 
 constexpr std::array<std::string_view, 4> kOutcomeNames = {"completed", "cancelled", "error",
                                                            "interrupted"};
@@ -75,7 +70,7 @@ GatewayMetrics::GatewayMetrics(common::metrics::Registry& registry,
     llm_calls_[i] = &registry.AddCounter(
         "streamgate_gateway_llm_calls_total",
         "Replies from llm-service ended, by the gRPC status name of their call.",
-        One("code", kStatusNames[i]));
+        One("code", absl::StatusCodeToString(static_cast<absl::StatusCode>(i))));
   }
   auto buckets = common::metrics::LatencySecondsBuckets();
   first_chunk_ = &registry.AddHistogram(
@@ -154,7 +149,7 @@ void GatewayMetrics::CountLlmCallEnded(const ReplyEnd& end) {
     code = 1;
   } else {
     for (size_t i = 0; i < kStatusCodes; ++i) {
-      if (kStatusNames[i] == end.cause_code) code = i;
+      if (absl::StatusCodeToString(static_cast<absl::StatusCode>(i)) == end.cause_code) code = i;
     }
   }
   llm_calls_[code]->Increment();

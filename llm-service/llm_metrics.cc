@@ -9,12 +9,6 @@ namespace {
 
 using common::metrics::Labels;
 
-constexpr std::array<std::string_view, 17> kStatusNames = {
-    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-    "DATA_LOSS", "UNAUTHENTICATED"};
-
 // The statuses the Messages API documents, each its own series; anything else is
 // "other_http".
 constexpr std::array<int, 14> kHttpStatuses = {200, 400, 401, 403, 404, 408, 409,
@@ -33,7 +27,8 @@ LlmMetrics::LlmMetrics(common::metrics::Registry& registry, const std::string& p
   for (size_t i = 0; i < calls_.size(); ++i) {
     calls_[i] = &registry.AddCounter(
         "streamgate_llm_calls_total", "Replies ended, by provider and gRPC status name.",
-        {{"provider", provider}, {"code", std::string(kStatusNames[i])}});
+        {{"provider", provider},
+         {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(i))}});
   }
   const Labels by_provider = {{"provider", provider}};
   auto* first_delta = &registry.AddHistogram(
