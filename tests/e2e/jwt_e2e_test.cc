@@ -160,6 +160,13 @@ TEST_F(JwtE2e, AnExpiredTokenGetsTokenExpiredAndAnAuthenticateKeepsTheSession) {
   auto renewed = client.ReadUntilType("authenticated");
   ASSERT_TRUE(renewed.has_value());
   EXPECT_GT((*renewed)["expiresInMs"].get<int64_t>(), 60000);
+  // One expiry told, two renewals refused (stale, another identity).
+  auto failures = [&](const std::string& reason) {
+    return GatewayMetric(pair_->gateway_port(),
+                         "streamgate_gateway_auth_failures_total{reason=\"" + reason + "\"}");
+  };
+  EXPECT_EQ(failures("expired"), 1);
+  EXPECT_EQ(failures("renewal"), 2);
   // The old token's deadline passing is the behaviour under test: wait for it (a timed-out
   // read would end the client's stream), then the session must still be there.
   std::this_thread::sleep_for(absl::ToChronoMilliseconds(deadline - absl::Now()) + 300ms);

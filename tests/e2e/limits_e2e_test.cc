@@ -60,6 +60,9 @@ TEST_F(LimitsE2e, ConcurrentRepliesArePerIdentityAcrossItsConnections) {
   ASSERT_TRUE(first.ReadUntilType("stream_start").has_value());
   ASSERT_TRUE(second.SendJson(UserMessage("me too")));
   ExpectLimitError(second.ReadJson(), "concurrent_replies");
+  EXPECT_EQ(GatewayMetric(pair_->gateway_port(),
+                          "streamgate_gateway_rate_limited_total{limit=\"concurrent_replies\"}"),
+            1);
   // Another identity is not affected, and the refused connection stays usable.
   ASSERT_TRUE(other.SendJson(UserMessage("bob here")));
   EXPECT_TRUE(ReadReply(other).end.has_value());
@@ -154,6 +157,9 @@ TEST_F(LimitsE2e, TokensPerMinuteAreReservedSoTwentyConcurrentRequestsCannotOver
   EXPECT_GE(started, 1);
   EXPECT_LE(started, 4);
   EXPECT_LE(used, kLimit);
+  EXPECT_EQ(GatewayMetric(pair_->gateway_port(),
+                          "streamgate_gateway_rate_limited_total{limit=\"tokens_per_minute\"}"),
+            refused);
 }
 
 TEST(ConnectionLimitsE2e, AFrameFloodIsClosedWith1008WhileANeighboursStreamGoesOn) {
