@@ -30,6 +30,9 @@ struct GatewayConfig {
   int64_t max_message_bytes = 256 * 1024;
   // Bound on the bytes queued for one client; beyond it the reply's gRPC stream is paused.
   int64_t max_outbound_bytes = 256 * 1024;
+  // SO_SNDBUF of each accepted socket; 0 leaves the kernel's own (which autotunes up to
+  // net.ipv4.tcp_wmem's maximum, megabytes per connection, for a client that stops reading).
+  int64_t socket_send_buffer_bytes = 0;
   int64_t max_connections = 10000;
   int64_t history_max_bytes = 1024 * 1024;
   absl::Duration handshake_timeout = absl::Seconds(10);

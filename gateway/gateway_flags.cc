@@ -29,6 +29,9 @@ void AddGatewayFlags(common::OptionSet& options, GatewayConfig& config) {
                  256, int64_t{16} << 20);
   options.AddInt("max-outbound-bytes", "bytes queued per client before its reply is paused",
                  &config.max_outbound_bytes, 1024, int64_t{1} << 30);
+  options.AddInt("socket-send-buffer-bytes",
+                 "kernel send buffer per client socket (0: the kernel's autotuning)",
+                 &config.socket_send_buffer_bytes, 0, int64_t{1} << 30);
   options.AddInt("max-connections", "open WebSocket sessions allowed", &config.max_connections, 1,
                  10000000);
   options.AddInt("history-max-bytes", "conversation history kept per session (oldest dropped)",

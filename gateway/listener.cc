@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/log_throttle.h"
+#include "gateway/gateway_config.h"
 #include "gateway/http_connection.h"
 #include "gateway/limits/address_admission.h"
 #include "gateway/tls_context_source.h"
@@ -93,6 +94,10 @@ void Listener::OnAccept(beast::error_code ec, TransportStream::Socket socket) {
   }
   beast::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
+  if (int64_t bytes = services_.config->socket_send_buffer_bytes; bytes > 0) {
+    // Bounds what an unread client holds in the kernel besides --max-outbound-bytes.
+    socket.set_option(net::socket_base::send_buffer_size(static_cast<int>(bytes)), ignored);
+  }
   TransportStream stream = tls_ ? TransportStream(std::move(socket), services_.tls->Current())
                                 : TransportStream(std::move(socket));
   std::make_shared<HttpConnection>(std::move(stream), services_, std::move(slot))->Start();
