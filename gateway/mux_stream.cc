@@ -30,6 +30,11 @@ bool MuxStream::usable() const {
   return !broken_ && !draining_ && !retired_ && !done_;
 }
 
+size_t MuxStream::pending_request_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return pending_request_bytes_;
+}
+
 void MuxStream::Retire() {
   {
     absl::MutexLock lock(&mu_);

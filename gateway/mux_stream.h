@@ -53,6 +53,8 @@ class MuxStream final
   // False once the stream ended, is ending or was retired: the backend opens another.
   bool usable() const;
   absl::Time started() const { return started_; }
+  // Bytes of requests gathered behind the write in flight (never above the bound).
+  size_t pending_request_bytes() const;
   // Takes no new replies; half-closes (and so ends) once its running ones ended.
   void Retire();
   enum class Taken {
