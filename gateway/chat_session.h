@@ -171,7 +171,8 @@ class ChatSession : public ReplyObserver, public std::enable_shared_from_this<Ch
                              ClientError error);
   ConversationState* FindConversation(std::string_view id);
   ConversationState* ConversationFor(std::string_view id, bool create);
-  void StartReply(ConversationState& conversation, std::string content);
+  void StartReply(ConversationState& conversation, std::string content,
+                  const std::optional<common::TraceContext>& trace);
   void EndReply(ActiveReply& reply, ReplyEnd end);
   // Into the conversation's history: the text the client saw, or, for a reply longer than the
   // history could keep, what keeping it would have left.

@@ -74,7 +74,7 @@ void ChatSession::HandleMessage(ClientMessage message) {
       if (conversation == nullptr) {
         return SendConversationError(cid, {}, ClientError::kLimitExceeded);
       }
-      return StartReply(*conversation, std::move(message.content));
+      return StartReply(*conversation, std::move(message.content), message.trace);
     }
     case ClientMessage::Type::kCancel: {
       ConversationState* conversation = FindConversation(cid);
@@ -102,7 +102,8 @@ void ChatSession::HandleMessage(ClientMessage message) {
   }
 }
 
-void ChatSession::StartReply(ConversationState& conversation, std::string content) {
+void ChatSession::StartReply(ConversationState& conversation, std::string content,
+                             const std::optional<common::TraceContext>& trace) {
   const GatewayConfig& config = *services_.config;
   std::string request_id = common::NewUuidV4();
   std::string request = conversation.history.Request(
@@ -126,13 +127,16 @@ void ChatSession::StartReply(ConversationState& conversation, std::string conten
     return;
   }
   uint64_t call_id = life().next_call_id++;
-  common::Logger("session")->info("reply start session={} conversation={} request={} history={}",
-                                  id_, conversation.id, request_id,
-                                  conversation.history.exchanges());
+  // The client's trace, or a new one; llm-service's call is a child of the gateway's span.
+  common::TraceContext ours = trace ? common::ChildSpan(*trace) : common::NewTrace();
+  common::Logger("session")->info(
+      "reply start session={} conversation={} request={} history={} trace={}", id_,
+      conversation.id, request_id, conversation.history.exchanges(), ours.trace_id);
   auto reply = std::make_unique<ActiveReply>();
   reply->conversation = &conversation;
   reply->call_id = call_id;
   reply->request_id = std::move(request_id);
+  reply->trace_id = ours.trace_id;
   reply->user_text = std::move(content);
   reply->input_estimate = input_estimate;
   reply->permit = std::move(permit);
@@ -152,7 +156,8 @@ void ChatSession::StartReply(ConversationState& conversation, std::string conten
   started.call = services_.replies->Start(ReplyStart{.reply_id = call_id,
                                                      .request = std::move(request),
                                                      .timeout = config.reply_timeout,
-                                                     .connect_timeout = config.connect_timeout},
+                                                     .connect_timeout = config.connect_timeout,
+                                                     .traceparent = ours.Traceparent()},
                                           executor_, weak_from_this());
   if (replies_paused_) started.call->Pause(true);
 }
@@ -183,7 +188,8 @@ void ChatSession::OnReplyStarted(uint64_t reply_id) {
   if (reply == nullptr || state_ == State::kClosed) return;
   reply->started = true;
   reply->first_seq = Send([&](uint64_t seq) {
-    return EncodeStreamStart(id_, seq, reply->conversation->id, reply->request_id);
+    return EncodeStreamStart(id_, seq, reply->conversation->id, reply->request_id,
+                             reply->trace_id);
   });
 }
 
@@ -264,21 +270,25 @@ void ChatSession::EndReply(ActiveReply& active, ReplyEnd end) {
   } else if (end.kind == ReplyEnd::Kind::kCompleted) {
     metrics.CountReplyEnded(ReplyOutcome::kCompleted);
     metrics.ObserveReplyDuration(ReplyOutcome::kCompleted, now - reply.timing.asked_at);
-    log->info("reply end session={} conversation={} request={} status=OK", id_, cid,
-              reply.request_id);
+    log->info("reply end session={} conversation={} request={} status=OK trace={}", id_, cid,
+              reply.request_id, reply.trace_id);
     RecordExchange(conversation, reply);
     PersistConversation(conversation);
     Send([&](uint64_t seq) {
-      return EncodeStreamEnd(id_, seq, cid, reply.request_id, end.stop_reason, end.usage);
+      return EncodeStreamEnd(id_, seq, cid, reply.request_id, end.stop_reason, end.usage,
+                             reply.trace_id);
     });
   } else if (reply.cancel_requested && end.kind == ReplyEnd::Kind::kCancelled) {
     metrics.CountReplyEnded(ReplyOutcome::kCancelled);
     metrics.ObserveReplyDuration(ReplyOutcome::kCancelled, now - reply.timing.asked_at);
-    log->info("reply cancelled session={} conversation={} request={}", id_, cid, reply.request_id);
+    log->info("reply cancelled session={} conversation={} request={} trace={}", id_, cid,
+              reply.request_id, reply.trace_id);
     // The user saw this much of the reply; it stays part of the conversation.
     RecordExchange(conversation, reply);
     PersistConversation(conversation);
-    Send([&](uint64_t seq) { return EncodeStreamCancelled(id_, seq, cid, reply.request_id); });
+    Send([&](uint64_t seq) {
+      return EncodeStreamCancelled(id_, seq, cid, reply.request_id, reply.trace_id);
+    });
   } else {
     // The user's cancel and a closed session ended above; what is left is a failure of
     // llm-service or of the way to it, for operators to see with its cause.
@@ -288,8 +298,10 @@ void ChatSession::EndReply(ActiveReply& active, ReplyEnd end) {
     metrics.CountReplyEnded(outcome);
     metrics.ObserveReplyDuration(outcome, now - reply.timing.asked_at);
     log->warn(
-        "reply failed session={} conversation={} request={} grpc_status={} detail=\"{}\" code={}",
-        id_, cid, reply.request_id, end.cause_code, end.cause_detail, ErrorCodeName(error));
+        "reply failed session={} conversation={} request={} grpc_status={} detail=\"{}\" code={} "
+        "trace={}",
+        id_, cid, reply.request_id, end.cause_code, end.cause_detail, ErrorCodeName(error),
+        reply.trace_id);
     // No trace in the history; the stored pending turn goes.
     PersistConversation(conversation);
     SendConversationError(cid, reply.request_id, error);

@@ -35,6 +35,7 @@ struct ChatSession::ActiveReply {
   uint64_t call_id = 0;
   uint64_t first_seq = 0;  // its stream_start (or first frame), for the log's retention
   std::string request_id;
+  std::string trace_id;  // W3C, 32 hex digits: in its log lines and its stream_start/end
   std::shared_ptr<ReplyHandle> call;  // from services_.replies
   std::string user_text;
   std::string assistant_text;  // what the client has been sent so far, while history could keep it

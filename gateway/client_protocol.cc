@@ -209,6 +209,13 @@ ParseResult ParseClientMessage(std::string_view frame, std::string_view session_
     }
     message.type = ClientMessage::Type::kUserMessage;
     message.content = std::move(text);
+    // Optional and never a reason to refuse the message: a value that is no valid
+    // traceparent is ignored (W3C Trace Context) and the gateway starts a trace.
+    if (auto trace = json.find("traceparent"); trace != json.end() && trace->is_string()) {
+      if (auto parsed = common::ParseTraceparent(trace->get_ref<const std::string&>())) {
+        message.trace = *std::move(parsed);
+      }
+    }
   } else if (*type == "cancel") {
     message.type = ClientMessage::Type::kCancel;
   } else if (*type == "authenticate") {

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/trace_context.h"
+
 namespace streamgate::gateway {
 
 // The JSON protocol spoken on /ws, wire-compatible with the original TypeScript server:
@@ -70,6 +72,8 @@ struct ClientMessage {
   std::string conversation_id{kDefaultConversation};
   std::string session_id;  // resume: the session to take over
   uint64_t seq = 0;        // resume: lastSeq; ack: seq
+  // user_message: the client's trace (its `traceparent`, or the upgrade's), when valid.
+  std::optional<common::TraceContext> trace;
 };
 
 // An `authenticate` token longer than this is refused unparsed (as on the upgrade).

@@ -26,7 +26,9 @@ grpc::ByteBuffer OwningBuffer(std::string bytes) {
 }  // namespace
 
 std::shared_ptr<LlmStreamCall> LlmStreamCall::Start(LlmClient::ReplyStub* stub, std::string request,
-                                                    absl::Duration timeout, uint64_t call_id,
+                                                    absl::Duration timeout,
+                                                    const std::string& traceparent,
+                                                    uint64_t call_id,
                                                     net::any_io_executor executor,
                                                     std::weak_ptr<LlmCallObserver> observer) {
   auto call = std::make_shared<LlmStreamCall>(call_id, std::move(executor), std::move(observer));
@@ -39,6 +41,7 @@ std::shared_ptr<LlmStreamCall> LlmStreamCall::Start(LlmClient::ReplyStub* stub, 
   if (!stub->authorization.empty()) {
     call->context_.AddMetadata("authorization", stub->authorization);
   }
+  if (!traceparent.empty()) call->context_.AddMetadata("traceparent", traceparent);
   stub->generic.PrepareBidiStreamingCall(&call->context_, LlmClient::kStreamChatMethod,
                                          grpc::StubOptions(), call.get());
   call->StartWriteLast(&call->request_, grpc::WriteOptions());

@@ -41,9 +41,11 @@ class LlmStreamCall : public grpc::ClientBidiReactor<grpc::ByteBuffer, llm::v1::
                       public std::enable_shared_from_this<LlmStreamCall> {
  public:
   // `request` is an encoded llm.v1.StreamChatRequest. The call carries `stub`'s
-  // authorization metadata (the bearer token llm-service checks), when it has one.
+  // authorization metadata (the bearer token llm-service checks), when it has one, and
+  // `traceparent` (W3C) when not empty.
   static std::shared_ptr<LlmStreamCall> Start(LlmClient::ReplyStub* stub, std::string request,
-                                              absl::Duration timeout, uint64_t call_id,
+                                              absl::Duration timeout,
+                                              const std::string& traceparent, uint64_t call_id,
                                               boost::asio::any_io_executor executor,
                                               std::weak_ptr<LlmCallObserver> observer);
 

@@ -73,6 +73,7 @@ MuxStream::Taken MuxStream::StartReply(const ReplyStart& start, uint64_t credit_
     if (start.timeout != absl::InfiniteDuration()) {
       frame->set_timeout_ms(static_cast<uint64_t>(absl::ToInt64Milliseconds(start.timeout)));
     }
+    if (!start.traceparent.empty()) frame->set_traceparent(start.traceparent);
   }
   Flush();
   return Taken::kYes;

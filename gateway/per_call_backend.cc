@@ -34,9 +34,10 @@ class PerCallReply final : public ReplyHandle,
     if (call_ && !ended_) call_->Cancel();
   }
 
-  void Begin(std::string request, absl::Duration timeout, boost::asio::any_io_executor executor) {
-    call_ = LlmStreamCall::Start(llm_->stub(), std::move(request), timeout, reply_id_,
-                                 std::move(executor), weak_from_this());
+  void Begin(std::string request, absl::Duration timeout, const std::string& traceparent,
+             boost::asio::any_io_executor executor) {
+    call_ = LlmStreamCall::Start(llm_->stub(), std::move(request), timeout, traceparent,
+                                 reply_id_, std::move(executor), weak_from_this());
     // The call waits for llm-service to become reachable; bound that wait.
     connect_timer_.expires_after(absl::ToChronoMilliseconds(connect_timeout_));
     connect_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
@@ -127,7 +128,7 @@ std::shared_ptr<ReplyHandle> PerCallReplyBackend::Start(ReplyStart start,
                                                         boost::asio::any_io_executor executor,
                                                         std::weak_ptr<ReplyObserver> observer) {
   auto reply = std::make_shared<PerCallReply>(llm_, start, executor, std::move(observer));
-  reply->Begin(std::move(start.request), start.timeout, std::move(executor));
+  reply->Begin(std::move(start.request), start.timeout, start.traceparent, std::move(executor));
   return reply;
 }
 

@@ -68,6 +68,8 @@ struct ReplyStart {
   absl::Duration timeout = absl::InfiniteDuration();  // the whole reply
   // How long the reply may wait for llm-service to be reachable at all.
   absl::Duration connect_timeout = absl::InfiniteDuration();
+  // W3C traceparent for llm-service (the reply's trace, with the gateway's span as parent).
+  std::string traceparent;
 };
 
 // Process-wide; thread-safe. Owned by GatewayServer (GatewayServices::replies).

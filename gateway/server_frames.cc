@@ -59,10 +59,12 @@ std::string EncodeStatus(std::string_view session_id, uint64_t seq, const Servic
 }
 
 std::string EncodeStreamStart(std::string_view session_id, uint64_t seq,
-                              std::string_view conversation, std::string_view request_id) {
-  std::string out = Begin("stream_start", session_id, seq, 128);
+                              std::string_view conversation, std::string_view request_id,
+                              std::string_view trace_id) {
+  std::string out = Begin("stream_start", session_id, seq, 176);
   AppendField(&out, "conversationId", conversation);
   AppendField(&out, "requestId", request_id);
+  if (!trace_id.empty()) AppendField(&out, "traceId", trace_id);
   out.append(",\"content\":\"Starting response stream\"}");
   return out;
 }
@@ -78,10 +80,12 @@ std::string EncodeStreamChunk(std::string_view session_id, uint64_t seq,
 
 std::string EncodeStreamEnd(std::string_view session_id, uint64_t seq,
                             std::string_view conversation, std::string_view request_id,
-                            std::string_view stop_reason, const Usage& usage) {
-  std::string out = Begin("stream_end", session_id, seq, 192);
+                            std::string_view stop_reason, const Usage& usage,
+                            std::string_view trace_id) {
+  std::string out = Begin("stream_end", session_id, seq, 240);
   AppendField(&out, "conversationId", conversation);
   AppendField(&out, "requestId", request_id);
+  if (!trace_id.empty()) AppendField(&out, "traceId", trace_id);
   AppendField(&out, "stopReason", stop_reason);
   absl::StrAppend(&out, ",\"usage\":{\"inputTokens\":", usage.input_tokens,
                   ",\"outputTokens\":", usage.output_tokens, "}");
@@ -90,10 +94,12 @@ std::string EncodeStreamEnd(std::string_view session_id, uint64_t seq,
 }
 
 std::string EncodeStreamCancelled(std::string_view session_id, uint64_t seq,
-                                  std::string_view conversation, std::string_view request_id) {
-  std::string out = Begin("stream_end", session_id, seq, 160);
+                                  std::string_view conversation, std::string_view request_id,
+                                  std::string_view trace_id) {
+  std::string out = Begin("stream_end", session_id, seq, 208);
   AppendField(&out, "conversationId", conversation);
   AppendField(&out, "requestId", request_id);
+  if (!trace_id.empty()) AppendField(&out, "traceId", trace_id);
   out.append(",\"stopReason\":\"cancelled\",\"cancelled\":true");
   out.append(",\"content\":\"Response stream cancelled\"}");
   return out;

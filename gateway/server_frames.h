@@ -36,17 +36,21 @@ std::string EncodeConnectionEstablished(std::string_view session_id, uint64_t se
 // or the gateway drains): {"type":"status",...,"service":{"state","provider","model"}}. Sent
 // with seq 0: outside the session's seq order (ChatSession::OnServiceStatus).
 std::string EncodeStatus(std::string_view session_id, uint64_t seq, const ServiceStatus& service);
+// `trace_id` (W3C, 32 hex digits) goes out as "traceId" when not empty.
 std::string EncodeStreamStart(std::string_view session_id, uint64_t seq,
-                              std::string_view conversation, std::string_view request_id);
+                              std::string_view conversation, std::string_view request_id,
+                              std::string_view trace_id = "");
 std::string EncodeStreamChunk(std::string_view session_id, uint64_t seq,
                               std::string_view conversation, std::string_view text);
 std::string EncodeStreamEnd(std::string_view session_id, uint64_t seq,
                             std::string_view conversation, std::string_view request_id,
-                            std::string_view stop_reason, const Usage& usage);
+                            std::string_view stop_reason, const Usage& usage,
+                            std::string_view trace_id = "");
 // A reply stopped by the client's `cancel` ends with stop_reason "cancelled" and
 // "cancelled":true, so clients that only know stream_end still finish cleanly.
 std::string EncodeStreamCancelled(std::string_view session_id, uint64_t seq,
-                                  std::string_view conversation, std::string_view request_id);
+                                  std::string_view conversation, std::string_view request_id,
+                                  std::string_view trace_id = "");
 std::string EncodeError(std::string_view session_id, uint64_t seq, ClientError error);
 // An error about one conversation (busy, a reply that failed, ...); `request_id` may be empty.
 std::string EncodeConversationError(std::string_view session_id, uint64_t seq,

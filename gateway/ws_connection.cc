@@ -72,6 +72,12 @@ void WsConnection::ReleaseSlot() {
 }
 
 void WsConnection::Run(UpgradeRequest upgrade, bool echo_subprotocol) {
+  if (auto header = upgrade.find("traceparent"); header != upgrade.end()) {
+    if (auto trace = common::ParseTraceparent(
+            std::string_view(header->value().data(), header->value().size()))) {
+      upgrade_trace_ = std::make_unique<const common::TraceContext>(*std::move(trace));
+    }
+  }
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = Ms(services_.config->handshake_timeout);  // also bounds closing
   timeouts.idle_timeout = websocket::stream_base::none();

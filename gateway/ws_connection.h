@@ -14,6 +14,7 @@
 
 #include "common/log_throttle.h"
 #include "common/token_bucket.h"
+#include "common/trace_context.h"
 #include "common/transport_stream.h"
 #include "gateway/auth/principal.h"
 #include "gateway/chat_session.h"
@@ -157,6 +158,9 @@ class WsConnection : public std::enable_shared_from_this<WsConnection>, public C
   std::unique_ptr<CloseReason> close_when_flushed_;
   std::unique_ptr<Queued> queued_;
   std::unique_ptr<CredentialWatch> credential_;
+  // The upgrade's traceparent, the parent of every reply asked for without one of its own
+  // (null without one: most connections).
+  std::unique_ptr<const common::TraceContext> upgrade_trace_;
   // Bit-fields: idle connections are the many.
   bool session_here_ : 1 = false;  // session_ runs on this connection's loop
   bool reading_ : 1 = false;

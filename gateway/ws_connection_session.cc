@@ -60,6 +60,9 @@ void WsConnection::HandleMessage(std::string_view message) {
         return SendError(ClientError::kInvalidMessage);
       }
       return StartResume(std::move(*parsed.message));
+    case ClientMessage::Type::kUserMessage:
+      if (!parsed.message->trace && upgrade_trace_) parsed.message->trace = *upgrade_trace_;
+      [[fallthrough]];
     default:
       WithSession([message = std::move(*parsed.message)](ChatSession& session) mutable {
         session.HandleMessage(std::move(message));

@@ -117,7 +117,8 @@ void ChatStream::Start(const v1::StartReply& start) {
                             ? absl::InfiniteFuture()
                             : absl::Now() + absl::Milliseconds(start.timeout_ms());
   auto reply = std::make_shared<Reply>(
-      this, id, engine_->Begin(request, std::move(decoded), deadline), start.credit_bytes());
+      this, id, engine_->Begin(request, std::move(decoded), deadline, start.traceparent()),
+      start.credit_bytes());
   bool aborted;
   {
     absl::MutexLock lock(&mu_);

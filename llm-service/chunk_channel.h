@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "absl/base/thread_annotations.h"
@@ -51,6 +52,10 @@ class ChunkChannel : public std::enable_shared_from_this<ChunkChannel> {
   // The series this reply counts into (first delta, pauses, tokens); before the producer
   // starts. Without it nothing is counted.
   void SetMetrics(const ReplyMetrics* metrics) { metrics_ = metrics; }
+  // The reply's trace id ("-": none), for the producer's log lines; set with the metrics,
+  // read-only afterwards.
+  void set_trace_id(std::string trace_id) { trace_id_ = std::move(trace_id); }
+  const std::string& trace_id() const { return trace_id_; }
 
   // --- producer side ---
   // `on_resume` runs after a kPause once the queue has drained; `on_cancel` runs once when
@@ -93,6 +98,7 @@ class ChunkChannel : public std::enable_shared_from_this<ChunkChannel> {
 
   const size_t max_queued_bytes_;
   const ReplyMetrics* metrics_ = nullptr;
+  std::string trace_id_ = "-";
   const std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
   mutable absl::Mutex mu_;
   std::deque<StreamChatResponse> queue_ ABSL_GUARDED_BY(mu_);

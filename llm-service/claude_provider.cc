@@ -70,6 +70,7 @@ void ClaudeProvider::Start(const v1::StreamChatRequest& request,
   }
   ClaudeCall call{.session_id = request.session_id(),
                   .request_id = request.request_id(),
+                  .trace_id = channel->trace_id(),
                   .messages_received = static_cast<uint32_t>(request.messages_size()),
                   .deadline = deadline};
   auto transfer = std::make_shared<ClaudeTransfer>(endpoint_, *std::move(body), std::move(call),

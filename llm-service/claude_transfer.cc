@@ -242,16 +242,16 @@ void ClaudeTransfer::Finish(CurlWorker& worker, absl::Status status) {
   if (status.ok()) {
     log->log(level,
              "upstream end session={} request={} upstream_request_id={} attempts={} http={} "
-             "status=OK deltas={} pauses={} ms={}",
+             "status=OK deltas={} pauses={} ms={} trace={}",
              call_.session_id, call_.request_id, upstream_id, attempts_, http_status_,
-             progress_.deltas, progress_.pauses, elapsed_ms);
+             progress_.deltas, progress_.pauses, elapsed_ms, call_.trace_id);
   } else {
     log->log(level,
              "upstream end session={} request={} upstream_request_id={} attempts={} http={} "
-             "status={} deltas={} pauses={} ms={} error=\"{}\"",
+             "status={} deltas={} pauses={} ms={} trace={} error=\"{}\"",
              call_.session_id, call_.request_id, upstream_id, attempts_, http_status_,
              absl::StatusCodeToString(status.code()), progress_.deltas, progress_.pauses,
-             elapsed_ms, status.message());
+             elapsed_ms, call_.trace_id, status.message());
   }
   if (!status.ok() && !curl_error_.empty()) log->debug("upstream curl_error=\"{}\"", curl_error_);
   channel_->Finish(std::move(status));

@@ -17,6 +17,7 @@ namespace streamgate::llm {
 struct ClaudeCall {
   std::string session_id;  // for log lines only
   std::string request_id;
+  std::string trace_id;  // W3C, "-" without one
   uint32_t messages_received = 0;
   absl::Time deadline = absl::InfiniteFuture();
 };

@@ -6,6 +6,14 @@
 namespace streamgate::llm {
 namespace {
 
+// The caller's `traceparent` metadata ("" without one).
+std::string_view Traceparent(const grpc::CallbackServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  auto found = metadata.find("traceparent");
+  if (found == metadata.end()) return {};
+  return std::string_view(found->second.data(), found->second.size());
+}
+
 // gRPC reports "no deadline" as the largest time_point; providers get InfiniteFuture.
 absl::Time CallDeadline(const grpc::CallbackServerContext& context) {
   const auto deadline = context.deadline();
@@ -21,7 +29,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* LlmStreamService::StreamChat(
   v1::StreamChatRequest request;
   absl::Status decoded = DecodeRequest(*bytes, &request);
   auto* reactor = new ReplyStreamReactor(
-      engine_, engine_->Begin(request, std::move(decoded), CallDeadline(*context)));
+      engine_,
+      engine_->Begin(request, std::move(decoded), CallDeadline(*context), Traceparent(*context)));
   reactor->Begin();
   return reactor;
 }

@@ -33,9 +33,12 @@ class ReplyEngine {
     bool counted = false;    // holds a concurrent slot: call End() once the reply is over
     std::string session_id;  // as log lines may show them ("-" when not loggable)
     std::string request_id;
+    std::string trace_id;  // "-" when the caller sent none
   };
-  // `decoded` is DecodeRequest's verdict on `request`.
-  Reply Begin(const v1::StreamChatRequest& request, absl::Status decoded, absl::Time deadline);
+  // `decoded` is DecodeRequest's verdict on `request`; `traceparent` the caller's W3C
+  // trace context ("" or junk: none), whose trace id the reply's log lines carry.
+  Reply Begin(const v1::StreamChatRequest& request, absl::Status decoded, absl::Time deadline,
+              std::string_view traceparent = {});
   // The reply is over (sent, failed or cancelled with `code`): logs its end and gives back
   // its slot if it holds one. Once per Begin.
   void End(const Reply& reply, absl::StatusCode code, int writes, int64_t elapsed_ms);

@@ -14,6 +14,7 @@ const std::regex kClosedByPeerMidStream("connection closed conn=\\d+ by=peer mid
 
 struct WsReply {
   std::string text;
+  std::optional<Json> start;
   std::optional<Json> end;
   std::optional<Json> error;
 };
@@ -28,6 +29,7 @@ WsReply ReadReply(WsTestClient& client, std::chrono::milliseconds timeout = 10s)
     auto frame = client.ReadJson(left);
     if (!frame.has_value()) break;
     const std::string type = frame->value("type", "");
+    if (type == "stream_start") reply.start = *frame;
     if (type == "stream_chunk") reply.text += (*frame)["content"].get<std::string>();
     if (type == "stream_end") {
       reply.end = *frame;
@@ -110,6 +112,48 @@ TEST_F(ClaudeGatewayE2e, AClaudeReplyStreamsToTheBrowserAndTheHistoryGoesUpstrea
   EXPECT_EQ(body["messages"][1]["role"], "assistant");
   EXPECT_EQ(body["messages"][1]["content"], "Claude echo: hello through the gateway");
   EXPECT_EQ(body["messages"][2]["content"], "and a follow-up");
+}
+
+// One trace id followed end to end: the client's traceparent, in stream_start and
+// stream_end, in the gateway's reply lines, in llm-service's call and upstream lines next to
+// Anthropic's request-id, and that request-id is the one the fake served.
+TEST_F(ClaudeGatewayE2e, TheClientsTraceIdIsFollowedThroughBothServicesToTheUpstreamRequest) {
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  WsTestClient client;
+  ASSERT_FALSE(Open(client).empty());
+  ASSERT_TRUE(client.SendJson({{"type", "user_message"},
+                               {"content", "trace me"},
+                               {"traceparent", "00-" + trace + "-00f067aa0ba902b7-01"}}));
+  WsReply reply = ReadReply(client);
+  ASSERT_TRUE(reply.end.has_value()) << (reply.error ? reply.error->dump() : "no end");
+  ASSERT_TRUE(reply.start.has_value());
+  EXPECT_EQ((*reply.start)["traceId"], trace);
+  EXPECT_EQ((*reply.end)["traceId"], trace);
+  EXPECT_TRUE(gateway_->WaitForLine(std::regex("reply start .* trace=" + trace), 5s));
+  EXPECT_TRUE(gateway_->WaitForLine(std::regex("reply end .* trace=" + trace), 5s));
+  EXPECT_TRUE(llm_->process().WaitForLine(std::regex("call start .* trace=" + trace), 5s));
+  auto upstream = llm_->process().WaitForLine(
+      std::regex("upstream end .*upstream_request_id=(\\S+) .* trace=" + trace), 5s);
+  ASSERT_TRUE(upstream.has_value()) << llm_->process().OutputForDiagnostics();
+  auto sent = fake_->MessagesRequests();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0]["request_id"], *upstream);
+}
+
+TEST_F(ClaudeGatewayE2e, WithoutAValidTraceparentTheGatewayStartsATrace) {
+  WsTestClient client;
+  ASSERT_FALSE(Open(client).empty());
+  ASSERT_TRUE(client.SendJson(
+      {{"type", "user_message"}, {"content", "junk trace"}, {"traceparent", "00-not-a-trace"}}));
+  WsReply reply = ReadReply(client);
+  ASSERT_TRUE(reply.start.has_value());
+  std::string trace = (*reply.start)["traceId"];
+  EXPECT_TRUE(std::regex_match(trace, std::regex("[0-9a-f]{32}"))) << trace;
+  EXPECT_TRUE(llm_->process().WaitForLine(std::regex("call start .* trace=" + trace), 5s));
+  ASSERT_TRUE(Send(client, "no trace at all"));
+  WsReply next = ReadReply(client);
+  ASSERT_TRUE(next.start.has_value());
+  EXPECT_NE((*next.start)["traceId"], trace);  // one trace per reply
 }
 
 TEST_F(ClaudeGatewayE2e, UpstreamFailuresReachTheBrowserAsErrorCodesWithoutTheKey) {

@@ -62,7 +62,8 @@ TEST(ReplyFailureLogE2e, LlmServiceLostMidReplyIsAWarnWithItsGrpcStatus) {
   // UNAVAILABLE with gRPC's own words for it ("Socket closed", "Connection reset", ...).
   auto failed = pair.gateway().WaitForLine(
       std::regex(" warning session reply failed session=" + session + " .*request=" + request +
-                 " grpc_status=UNAVAILABLE detail=\"[^\"]+\" code=upstream_unavailable$"),
+                 " grpc_status=UNAVAILABLE detail=\"[^\"]+\" code=upstream_unavailable trace=" +
+                 (*start)["traceId"].get<std::string>() + "$"),
       5s);
   EXPECT_TRUE(failed.has_value()) << pair.gateway().OutputForDiagnostics();
 }
@@ -81,7 +82,8 @@ TEST(ReplyFailureLogE2e, ACancelByTheUserStaysInfo) {
   ASSERT_TRUE(client.ReadUntilType("stream_end").has_value());
   EXPECT_TRUE(pair.gateway()
                   .WaitForLine(std::regex(" info session reply cancelled session=" + session +
-                                          " .*request=" + request + "$"),
+                                          " .*request=" + request +
+                                          " trace=" + (*start)["traceId"].get<std::string>() + "$"),
                                5s)
                   .has_value())
       << pair.gateway().OutputForDiagnostics();

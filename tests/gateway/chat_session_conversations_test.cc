@@ -75,9 +75,11 @@ TEST_F(ChatSessionConversationsTest, OneReplyAtATimePerConversationWhileOthersRu
   EXPECT_EQ(llm_server_.service().calls(), 2u);  // "a2" never reached llm-service
 
   call_b->Started();
-  EXPECT_EQ(FrameAt(2), EncodeStreamStart(id(), 3, "b", call_b->request().request_id()));
+  EXPECT_EQ(FrameAt(2),
+            EncodeStreamStart(id(), 3, "b", call_b->request().request_id(), call_b->trace_id()));
   call_a->Started();
-  EXPECT_EQ(FrameAt(3), EncodeStreamStart(id(), 4, "a", call_a->request().request_id()));
+  EXPECT_EQ(FrameAt(3),
+            EncodeStreamStart(id(), 4, "a", call_a->request().request_id(), call_a->trace_id()));
   call_b->Delta("x");
   EXPECT_EQ(FrameAt(4), EncodeStreamChunk(id(), 5, "b", "x"));
   call_a->Delta("y");

@@ -74,7 +74,8 @@ TEST_F(ChatSessionTest, AnAttachedSessionIsToldAtOnceWithSeqZero) {
   ASSERT_TRUE(WaitForFrames(*peer, 3));
   EXPECT_EQ(peer->texts(),
             (Strings{Established(id, token), EncodeStatus(id, 0, kDown),
-                     EncodeStreamStart(id, 2, "default", call->request().request_id())}));
+                     EncodeStreamStart(id, 2, "default", call->request().request_id(),
+                                       call->trace_id())}));
   EXPECT_EQ(peer->seqs(), (std::vector<uint64_t>{1, 0, 2}));
 }
 

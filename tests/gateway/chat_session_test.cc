@@ -34,6 +34,7 @@ class ReplyingSessionTest : public ChatSessionTest {
     call_ = WaitForCall(0);
     ASSERT_NE(call_, nullptr);
     rid_ = call_->request().request_id();
+    trace_ = call_->trace_id();
     call_->Started();
     ASSERT_TRUE(WaitForFrames(*peer_, 2));
     call_->Delta("A");
@@ -50,6 +51,7 @@ class ReplyingSessionTest : public ChatSessionTest {
   std::shared_ptr<FakeReplyCall> call_;
   std::string token_;
   std::string rid_;
+  std::string trace_;  // the reply's trace id, from the call's traceparent
 };
 
 TEST_F(ChatSessionTest, OpenAndAttachSendConnectionEstablishedWithAResumeToken) {
@@ -101,6 +103,9 @@ TEST_F(ChatSessionTest, AReplysFramesReachThePeerInOrderWithTheirSeqs) {
   EXPECT_EQ(call->request().messages(0).content(), "hi");
   const std::string rid = call->request().request_id();
   EXPECT_FALSE(rid.empty());
+  // A valid W3C traceparent goes with every call; its trace id comes back to the client.
+  const std::string trace = call->trace_id();
+  EXPECT_EQ(trace.size(), 32u) << call->traceparent();
   call->Started();
   ASSERT_TRUE(WaitForFrames(*peer, 2));
   call->Delta("Hel");
@@ -111,10 +116,10 @@ TEST_F(ChatSessionTest, AReplysFramesReachThePeerInOrderWithTheirSeqs) {
   call->Finish();
   ASSERT_TRUE(WaitForFrames(*peer, 5));
   EXPECT_EQ(peer->texts(),
-            (Strings{Established(id, token), EncodeStreamStart(id, 2, "default", rid),
+            (Strings{Established(id, token), EncodeStreamStart(id, 2, "default", rid, trace),
                      EncodeStreamChunk(id, 3, "default", "Hel"),
                      EncodeStreamChunk(id, 4, "default", "lo"),
-                     EncodeStreamEnd(id, 5, "default", rid, "end_turn", {7, 2})}));
+                     EncodeStreamEnd(id, 5, "default", rid, "end_turn", {7, 2}, trace)}));
   EXPECT_EQ(peer->seqs(), (std::vector<uint64_t>{1, 2, 3, 4, 5}));
   EXPECT_FALSE(session->replying());
   EXPECT_FALSE(call->cancelled());
@@ -140,7 +145,8 @@ TEST_F(ChatSessionTest, TextThatArrivesWhileAWriteIsInFlightIsMergedIntoOneFrame
   ASSERT_TRUE(WaitForFrames(*peer, 4));
   const std::string rid = call->request().request_id();
   EXPECT_EQ(peer->texts()[2], EncodeStreamChunk(id, 3, "default", "abc"));
-  EXPECT_EQ(peer->texts()[3], EncodeStreamEnd(id, 4, "default", rid, "end_turn", {1, 3}));
+  EXPECT_EQ(peer->texts()[3],
+            EncodeStreamEnd(id, 4, "default", rid, "end_turn", {1, 3}, call->trace_id()));
 }
 
 TEST_F(ReplyingSessionTest, DetachKeepsTheReplyRunningAndResumeReplaysWhatWasMissedOnce) {
@@ -166,9 +172,10 @@ TEST_F(ReplyingSessionTest, DetachKeepsTheReplyRunningAndResumeReplaysWhatWasMis
   EXPECT_NE(token2, token_);
   // The frames after lastSeq with their original seqs (the chunk the detached session
   // merged), then session_resumed with seq M+1 and the count.
-  EXPECT_EQ(peer2->texts(), (Strings{EncodeStreamChunk(id, 4, "default", "BC"),
-                                     EncodeStreamEnd(id, 5, "default", rid_, "end_turn", {3, 3}),
-                                     EncodeSessionResumed(id, 6, /*replayed=*/2, token2)}));
+  EXPECT_EQ(peer2->texts(),
+            (Strings{EncodeStreamChunk(id, 4, "default", "BC"),
+                     EncodeStreamEnd(id, 5, "default", rid_, "end_turn", {3, 3}, trace_),
+                     EncodeSessionResumed(id, 6, /*replayed=*/2, token2)}));
   EXPECT_EQ(session_->state(), State::kAttached);
   EXPECT_EQ(sessions_.detached_sessions(), 0u);
   EXPECT_EQ(sessions_.detached_bytes(), 0u);
@@ -185,7 +192,8 @@ TEST_F(ReplyingSessionTest, DetachKeepsTheReplyRunningAndResumeReplaysWhatWasMis
   EXPECT_EQ(call2->request().messages(1).content(), "ABC");
   call2->Started();
   ASSERT_TRUE(WaitForFrames(*peer2, 4));
-  EXPECT_EQ(peer2->texts()[3], EncodeStreamStart(id, 7, "default", call2->request().request_id()));
+  EXPECT_EQ(peer2->texts()[3],
+            EncodeStreamStart(id, 7, "default", call2->request().request_id(), call2->trace_id()));
   EXPECT_EQ(peer_->delivered.size(), 3u);
 }
 
@@ -211,7 +219,7 @@ TEST_F(ReplyingSessionTest, AReplyStreamingAcrossAResumeHasNoGapAndNoDuplicate) 
       peer2->texts(),
       (Strings{EncodeStreamChunk(id, 4, "default", "B"), EncodeSessionResumed(id, 5, 1, token2),
                EncodeStreamChunk(id, 6, "default", "D"), EncodeStreamChunk(id, 7, "default", "E"),
-               EncodeStreamEnd(id, 8, "default", rid_, "end_turn", {1, 4})}));
+               EncodeStreamEnd(id, 8, "default", rid_, "end_turn", {1, 4}, trace_)}));
 }
 
 TEST_F(ReplyingSessionTest, ResumeWithNothingMissedReplaysNothing) {
@@ -249,10 +257,11 @@ TEST_F(ReplyingSessionTest, TakeOverClosesTheOldConnectionWith4000AndIgnoresItAf
   EXPECT_EQ(peer_->closes[0].reason, "session resumed elsewhere");
   ASSERT_TRUE(WaitForFrames(*peer2, 4));
   const std::string token2 = Field(peer2->delivered[3], "resumeToken");
-  EXPECT_EQ(peer2->texts(), (Strings{EncodeStreamChunk(id, 3, "default", "A"),
-                                     EncodeStreamChunk(id, 4, "default", "B"),
-                                     EncodeStreamEnd(id, 5, "default", rid_, "end_turn", {2, 2}),
-                                     EncodeSessionResumed(id, 6, 3, token2)}));
+  EXPECT_EQ(
+      peer2->texts(),
+      (Strings{EncodeStreamChunk(id, 3, "default", "A"), EncodeStreamChunk(id, 4, "default", "B"),
+               EncodeStreamEnd(id, 5, "default", rid_, "end_turn", {2, 2}, trace_),
+               EncodeSessionResumed(id, 6, 3, token2)}));
   // Handed again unchanged: the very text the first connection was given.
   EXPECT_EQ(peer2->delivered[0].text, peer_->delivered[2].text);
 
@@ -294,9 +303,10 @@ TEST_F(ReplyingSessionTest, ATakeOverDuringAReplayHandsOverNoStaleSessionResumed
   ASSERT_TRUE(
       RunUntil([&] { return !peer3->delivered.empty() && peer3->delivered.back().seq >= 7; }));
   const std::string token3 = Field(peer3->delivered.back(), "resumeToken");
-  EXPECT_EQ(peer3->texts(), (Strings{EncodeStreamChunk(id, 4, "default", "B"),
-                                     EncodeStreamEnd(id, 5, "default", rid_, "end_turn", {2, 2}),
-                                     EncodeSessionResumed(id, 7, 2, token3)}));
+  EXPECT_EQ(peer3->texts(),
+            (Strings{EncodeStreamChunk(id, 4, "default", "B"),
+                     EncodeStreamEnd(id, 5, "default", rid_, "end_turn", {2, 2}, trace_),
+                     EncodeSessionResumed(id, 7, 2, token3)}));
 }
 
 TEST_F(ReplyingSessionTest, AWrongTokenIsRefusedAndChangesNothing) {
@@ -406,7 +416,7 @@ TEST_F(ReplyingSessionTest, CancelEndsTheReplyWithStreamEndCancelled) {
   Request(*session_, ClientMessage::Type::kCancel);
   ASSERT_TRUE(RunUntil([&] { return call_->cancelled(); }));
   ASSERT_TRUE(WaitForFrames(*peer_, 4));
-  EXPECT_EQ(peer_->texts()[3], EncodeStreamCancelled(session_->id(), 4, "default", rid_));
+  EXPECT_EQ(peer_->texts()[3], EncodeStreamCancelled(session_->id(), 4, "default", rid_, trace_));
   // What the user saw stays in the conversation.
   Request(*session_, ClientMessage::Type::kGetHistory);
   ASSERT_TRUE(WaitForFrames(*peer_, 5));

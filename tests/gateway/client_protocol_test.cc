@@ -111,6 +111,26 @@ TEST(ClientProtocol, IgnoresUnknownExtraFields) {
   EXPECT_TRUE(result.message.has_value());
 }
 
+TEST(ClientProtocol, TakesAValidTraceparentAndIgnoresAnyOther) {
+  auto traced = ParseClientMessage(
+      R"({"type":"user_message","content":"x",)"
+      R"("traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})",
+      kSession);
+  ASSERT_TRUE(traced.message.has_value());
+  ASSERT_TRUE(traced.message->trace.has_value());
+  EXPECT_EQ(traced.message->trace->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(traced.message->trace->parent_id, "00f067aa0ba902b7");
+  EXPECT_EQ(traced.message->trace->flags, "01");
+  // Never a reason to refuse the message: junk, a wrong type or nothing leave no trace.
+  for (const char* junk : {R"("traceparent":"00-nope")", R"("traceparent":42)",
+                           R"("traceparent":null)", R"("traceparent":{"a":1})", R"("x":1)"}) {
+    auto parsed = ParseClientMessage(
+        std::string(R"({"type":"user_message","content":"x",)") + junk + "}", kSession);
+    ASSERT_TRUE(parsed.message.has_value()) << junk;
+    EXPECT_FALSE(parsed.message->trace.has_value()) << junk;
+  }
+}
+
 TEST(ClientProtocol, UnknownTypeDetailDoesNotEchoClientText) {
   auto result = ParseClientMessage(R"({"type":"<script>secret</script>"})", kSession);
   EXPECT_EQ(result.detail.find("secret"), std::string::npos);

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "common/trace_context.h"
+
 namespace streamgate::gateway::testing {
 
 class FakeReplyReactor final : public grpc::ServerWriteReactor<llm::v1::StreamChatResponse> {
@@ -24,6 +26,11 @@ void FakeReplyCall::Started(std::string message_id) {
   message.mutable_started()->set_model("fake-model");
   message.mutable_started()->set_message_id(std::move(message_id));
   Send(std::move(message));
+}
+
+std::string FakeReplyCall::trace_id() const {
+  auto trace = common::ParseTraceparent(traceparent_);
+  return trace ? trace->trace_id : "";
 }
 
 void FakeReplyCall::Delta(std::string text) {
@@ -127,8 +134,13 @@ bool FakeReplyCall::done() const {
 }
 
 grpc::ServerWriteReactor<llm::v1::StreamChatResponse>* FakeLlmService::StreamChat(
-    grpc::CallbackServerContext* /*context*/, const llm::v1::StreamChatRequest* request) {
-  auto call = std::make_shared<FakeReplyCall>(*request);
+    grpc::CallbackServerContext* context, const llm::v1::StreamChatRequest* request) {
+  std::string traceparent;
+  if (auto found = context->client_metadata().find("traceparent");
+      found != context->client_metadata().end()) {
+    traceparent.assign(found->second.data(), found->second.size());
+  }
+  auto call = std::make_shared<FakeReplyCall>(*request, std::move(traceparent));
   auto* reactor = new FakeReplyReactor(call);
   {
     absl::MutexLock lock(&call->mu_);

@@ -24,9 +24,14 @@ class FakeReplyReactor;
 // scripts it, gRPC's threads write it and report the client's cancellation).
 class FakeReplyCall {
  public:
-  explicit FakeReplyCall(llm::v1::StreamChatRequest request) : request_(std::move(request)) {}
+  FakeReplyCall(llm::v1::StreamChatRequest request, std::string traceparent)
+      : request_(std::move(request)), traceparent_(std::move(traceparent)) {}
 
   const llm::v1::StreamChatRequest& request() const { return request_; }
+  // The call's `traceparent` metadata ("" without one), and the trace id in it ("" unless
+  // it is a valid W3C traceparent).
+  const std::string& traceparent() const { return traceparent_; }
+  std::string trace_id() const;
 
   void Started(std::string message_id = "msg-fake");
   void Delta(std::string text);
@@ -51,6 +56,7 @@ class FakeReplyCall {
   void OnDone();
 
   const llm::v1::StreamChatRequest request_;
+  const std::string traceparent_;
   mutable absl::Mutex mu_;
   FakeReplyReactor* reactor_ ABSL_GUARDED_BY(mu_) = nullptr;  // until OnDone
   std::deque<llm::v1::StreamChatResponse> queue_ ABSL_GUARDED_BY(mu_);

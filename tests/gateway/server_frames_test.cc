@@ -74,6 +74,17 @@ TEST(ServerFrames, ReplyFramesCarryTheirConversation) {
   EXPECT_FALSE(interrupted["error"].get<std::string>().empty());
 }
 
+TEST(ServerFrames, AReplysTraceIdIsInItsStartAndEndOnlyWhenItHasOne) {
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  EXPECT_EQ(Parse(EncodeStreamStart(kSession, 2, "c", "r", trace))["traceId"], trace);
+  EXPECT_EQ(Parse(EncodeStreamEnd(kSession, 3, "c", "r", "end_turn", Usage{}, trace))["traceId"],
+            trace);
+  EXPECT_EQ(Parse(EncodeStreamCancelled(kSession, 4, "c", "r", trace))["traceId"], trace);
+  EXPECT_FALSE(Parse(EncodeStreamStart(kSession, 2, "c", "r")).contains("traceId"));
+  EXPECT_FALSE(
+      Parse(EncodeStreamEnd(kSession, 3, "c", "r", "end_turn", Usage{})).contains("traceId"));
+}
+
 TEST(ServerFrames, LimitErrorNamesTheLimitAndRetryAfter) {
   Json frame = Parse(EncodeLimitError(kSession, 9, "default", "messages_per_minute", 1500));
   EXPECT_EQ(frame["code"], "rate_limited");

@@ -54,11 +54,13 @@ llm::v1::StreamChatRequest OneMessage(const std::string& content, const std::str
 
 ChatOutcome ChatOnce(const std::shared_ptr<grpc::Channel>& channel,
                      const llm::v1::StreamChatRequest& request, const std::string& token,
-                     std::chrono::milliseconds deadline) {
+                     std::chrono::milliseconds deadline,
+                     const std::vector<std::pair<std::string, std::string>>& metadata) {
   auto stub = llm::v1::LlmService::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(After(deadline));
   if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+  for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
   auto reader = stub->StreamChat(&context, request);
   ChatOutcome outcome;
   llm::v1::StreamChatResponse response;

@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "streamgate/llm/v1/llm_service.pb.h"
 
@@ -49,9 +51,11 @@ struct ChatOutcome {
   bool completed = false;
 };
 // One StreamChat call; `token` non-empty adds "authorization: Bearer <token>".
+// `metadata` goes with the call as well (e.g. traceparent).
 ChatOutcome ChatOnce(const std::shared_ptr<grpc::Channel>& channel,
                      const llm::v1::StreamChatRequest& request, const std::string& token = "",
-                     std::chrono::milliseconds deadline = 10s);
+                     std::chrono::milliseconds deadline = 10s,
+                     const std::vector<std::pair<std::string, std::string>>& metadata = {});
 // A request with one user message and the given ids.
 llm::v1::StreamChatRequest OneMessage(const std::string& content,
                                       const std::string& session_id = "test-session",
