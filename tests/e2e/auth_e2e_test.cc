@@ -187,6 +187,27 @@ TEST_F(ApiKeysE2e, ATicketWorksOnceAndOnlyWithACredential) {
   ExpectNoSecretLogged();
 }
 
+// An identity holds at most 100 live tickets (TicketStore's max_per_identity): the next
+// request is refused with 429 and counted, and another identity is not held up by it.
+TEST_F(ApiKeysE2e, AnIdentityWithAHundredLiveTicketsIsRefusedTheNext) {
+  Start({"--limit-upgrades-per-second=0"});  // the address's rate would refuse first
+  int port = pair_->gateway_port();
+  auto post = [&](const std::string& secret) {
+    return HttpRequest(port, http::verb::post, "/v1/tickets",
+                       {{"Authorization", "Bearer " + secret}});
+  };
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(post(alice_.secret).status, 200) << i;
+  EXPECT_EQ(GatewayMetric(port, "streamgate_gateway_rate_limited_total{limit=\"tickets\"}"), 0);
+  auto refused = post(alice_.secret);
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.body.find("ticket\""), std::string::npos) << refused.body;
+  EXPECT_EQ(GatewayMetric(port, "streamgate_gateway_rate_limited_total{limit=\"tickets\"}"), 1);
+  EXPECT_EQ(post(bob_.secret).status, 200);
+  EXPECT_TRUE(pair_->gateway().WaitForLine(std::regex("refused .*identity=alice"), 5s))
+      << pair_->gateway().OutputForDiagnostics();
+  ExpectNoSecretLogged();
+}
+
 TEST_F(ApiKeysE2e, ATicketDiesAfterItsLifetime) {
   Start({"--ticket-lifetime=300ms"});
   auto issued = HttpRequest(pair_->gateway_port(), http::verb::post, "/v1/tickets",
