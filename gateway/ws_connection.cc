@@ -157,10 +157,10 @@ void WsConnection::OnRead(beast::error_code ec, size_t bytes) {
       return MaybeRead();
     }
     message_.assign(first_read_.data(), bytes);
-    message_bytes_ = bytes;
+    message_bytes_ = static_cast<uint32_t>(bytes);
     return MaybeRead();
   }
-  message_bytes_ += bytes;
+  message_bytes_ += static_cast<uint32_t>(bytes);  // never past the limit it was read to
   message_.resize(message_bytes_);
   if (message_bytes_ > static_cast<size_t>(services_.config->max_message_bytes)) {
     common::Logger("session")->info("message too big session={} limit={}", session_id(),

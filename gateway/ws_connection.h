@@ -150,7 +150,6 @@ class WsConnection : public std::enable_shared_from_this<WsConnection>, public C
   // message_ is bounded by --max-message-bytes (one byte more is read to detect excess).
   std::array<char, 16> first_read_;
   std::string message_;
-  size_t message_bytes_ = 0;  // of message_, what has been read (the rest is read room)
   std::chrono::steady_clock::time_point last_activity_;
   common::TokenBucket frames_;
   // A client repeating a bad frame gets an error each time but one log line per window.
@@ -161,6 +160,9 @@ class WsConnection : public std::enable_shared_from_this<WsConnection>, public C
   // The upgrade's traceparent, the parent of every reply asked for without one of its own
   // (null without one: most connections).
   std::unique_ptr<const common::TraceContext> upgrade_trace_;
+  // Of message_, what has been read (the rest is read room); at most --max-message-bytes + 1
+  // (16 MiB + 1). 32 bits and next to the bit-fields: idle connections are the many.
+  uint32_t message_bytes_ = 0;
   // Bit-fields: idle connections are the many.
   bool session_here_ : 1 = false;  // session_ runs on this connection's loop
   bool reading_ : 1 = false;
