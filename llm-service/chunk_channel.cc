@@ -66,7 +66,9 @@ ChunkChannel::PushResult ChunkChannel::Enqueue(StreamChatResponse* message,
 void ChunkChannel::Observe(const StreamChatResponse* message) {
   // `message` was moved into the queue: what it was is read from the queue's last entry.
   StreamChatResponse& pushed = queue_.back();
-  if (pushed.has_delta() && !delta_seen_) {
+  if (pushed.has_started()) {
+    if (!replica_.empty()) pushed.mutable_started()->set_replica(replica_);
+  } else if (pushed.has_delta() && !delta_seen_) {
     delta_seen_ = true;
     auto elapsed = std::chrono::steady_clock::now() - created_;
     // At least 1: 0 means "not said" to the caller.

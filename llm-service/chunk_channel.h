@@ -55,6 +55,8 @@ class ChunkChannel : public std::enable_shared_from_this<ChunkChannel> {
   // The reply's trace id ("-": none), for the producer's log lines; set with the metrics,
   // read-only afterwards.
   void set_trace_id(std::string trace_id) { trace_id_ = std::move(trace_id); }
+  // Put into the reply's Started (before the producer starts): which replica holds it.
+  void set_replica(std::string replica) { replica_ = std::move(replica); }
   const std::string& trace_id() const { return trace_id_; }
 
   // --- producer side ---
@@ -99,6 +101,7 @@ class ChunkChannel : public std::enable_shared_from_this<ChunkChannel> {
   const size_t max_queued_bytes_;
   const ReplyMetrics* metrics_ = nullptr;
   std::string trace_id_ = "-";
+  std::string replica_;
   const std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
   mutable absl::Mutex mu_;
   std::deque<StreamChatResponse> queue_ ABSL_GUARDED_BY(mu_);

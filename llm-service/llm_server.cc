@@ -3,6 +3,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/impl/server_builder_option.h>
 #include <grpcpp/impl/server_builder_plugin.h>
+#include <unistd.h>
 
 #include <utility>
 #include <vector>
@@ -14,6 +15,19 @@
 
 namespace streamgate::llm {
 namespace {
+
+// Where callers reach this replica: --advertise-address, else the bound address and port
+// (the host's name when bound to every address: a wildcard reaches nothing).
+std::string AdvertisedAddress(const LlmServiceConfig& config, int port) {
+  if (!config.advertise_address.empty()) return config.advertise_address;
+  std::string host = config.bind;
+  if (host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]") {
+    char name[256] = {};
+    host = ::gethostname(name, sizeof(name) - 1) == 0 && name[0] != '\0' ? name : "localhost";
+  }
+  const bool ipv6 = host.find(':') != std::string::npos && host.front() != '[';
+  return ipv6 ? absl::StrCat("[", host, "]:", port) : absl::StrCat(host, ":", port);
+}
 
 // Leaves gRPC's reflection plugin out of one server: linking grpc++_reflection registers it
 // for every ServerBuilder at static initialisation, and a builder option is the one way to
@@ -105,6 +119,7 @@ absl::StatusOr<std::unique_ptr<LlmServer>> LlmServer::Start(const LlmServiceConf
     }
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.bind, ":", config.port));
   }
+  server->engine_.set_replica(AdvertisedAddress(config, server->port_));
   // Probes may ask for the server ("") or name the service; both follow the same state, and
   // Shutdown's SetServingStatus(false) turns every registered name NOT_SERVING.
   grpc::HealthCheckServiceInterface* health = server->server_->GetHealthCheckService();

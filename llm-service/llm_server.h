@@ -39,6 +39,8 @@ class LlmServer {
   LlmServer& operator=(const LlmServer&) = delete;
 
   int port() const { return port_; }
+  // "host:port" in every reply's Started (--advertise-address or its default).
+  std::string replica() const { return engine_.replica(); }
   // For the ready line: "tls=off|on|mtls auth=none|tokens ...".
   std::string Describe() const;
   const CallTracker& calls() const { return engine_.calls(); }

@@ -17,6 +17,9 @@ struct LlmServiceConfig {
   int port = 50051;
   // Prometheus's /metrics, plain HTTP on `bind` (docs/observability.md).
   int metrics_port = 9464;
+  // "host:port" callers reach this replica at, sent in every reply's Started (replica).
+  // Empty: the bind address (the host's name when bound to every address) and the port.
+  std::string advertise_address;
   // "mock", "claude" or "" (claude when an API key is present, else mock).
   std::string provider;
   int mock_chunk_delay_ms = 30;

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "common/log.h"
+#include "common/log_value.h"
 #include "common/metrics/metrics_http_server.h"
 #include "common/metrics/process_metrics.h"
 #include "common/metrics/registry.h"
@@ -33,6 +34,10 @@ int Fail(const absl::Status& status) {
 void AddOptions(sg::common::OptionSet& options, sg::llm::LlmServiceConfig& config) {
   options.AddString("bind", "address to listen on", &config.bind);
   options.AddInt("port", "gRPC port (0 picks a free one)", &config.port, 0, 65535);
+  options.AddString("advertise-address",
+                    "host:port callers reach this replica at, in each reply's Started "
+                    "(default: the bind address, or the host name when bound to all, and the port)",
+                    &config.advertise_address);
   options.AddInt("metrics-port", "Prometheus /metrics HTTP port (0 picks a free one)",
                  &config.metrics_port, 0, 65535);
   options.AddString("provider", "mock or claude (default: claude when ANTHROPIC_API_KEY is set)",
@@ -159,9 +164,11 @@ int main(int argc, char** argv) {
   // metrics_port before port: a reader of "port=N" (tests, scripts) finds the gRPC one last.
   sg::common::Announce(
       "llm-service",
-      fmt::format("listening address={} metrics_port={} port={} provider={} {} reflection={}",
+      fmt::format("listening address={} metrics_port={} port={} provider={} {} reflection={} "
+                  "replica={}",
                   config.bind, (*scrapes)->port(), (*server)->port(), provider->name(),
-                  (*server)->Describe(), config.reflection ? "on" : "off"));
+                  (*server)->Describe(), config.reflection ? "on" : "off",
+                  sg::common::LogValue((*server)->replica())));
 
   int signo = signals.Wait();
   for (; sg::common::ProcessSignals::IsReload(signo); signo = signals.Wait()) {

@@ -32,6 +32,7 @@ ReplyEngine::Reply ReplyEngine::Begin(const v1::StreamChatRequest& request, absl
   auto trace = common::ParseTraceparent(traceparent);
   reply.trace_id = trace ? trace->trace_id : "-";
   reply.channel->set_trace_id(reply.trace_id);
+  reply.channel->set_replica(replica());
   auto log = common::Logger("llm");
   reply.counted = calls_.TryBegin(max_concurrent_);
   if (!reply.counted) {
@@ -56,6 +57,16 @@ ReplyEngine::Reply ReplyEngine::Begin(const v1::StreamChatRequest& request, absl
     reply.channel->Finish(valid);
   }
   return reply;
+}
+
+void ReplyEngine::set_replica(std::string replica) {
+  absl::MutexLock lock(&replica_mu_);
+  replica_ = std::move(replica);
+}
+
+std::string ReplyEngine::replica() const {
+  absl::MutexLock lock(&replica_mu_);
+  return replica_;
 }
 
 void ReplyEngine::End(const Reply& reply, absl::StatusCode code, int writes, int64_t elapsed_ms) {

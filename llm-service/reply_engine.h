@@ -6,7 +6,9 @@
 #include <string>
 #include <string_view>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/log_throttle.h"
 #include "llm-service/call_tracker.h"
@@ -43,6 +45,10 @@ class ReplyEngine {
   // its slot if it holds one. Once per Begin.
   void End(const Reply& reply, absl::StatusCode code, int writes, int64_t elapsed_ms);
 
+  // "host:port" put into every reply's Started from now on (LlmServer, once its port is known).
+  void set_replica(std::string replica) ABSL_LOCKS_EXCLUDED(replica_mu_);
+  std::string replica() const ABSL_LOCKS_EXCLUDED(replica_mu_);
+
   const CallTracker& calls() const { return calls_; }
   std::string_view provider_name() const { return provider_->name(); }
 
@@ -54,6 +60,9 @@ class ReplyEngine {
   LlmMetrics* const metrics_;
   // Refusals at the cap come in floods exactly when the log can least afford them.
   common::SharedLogThrottle over_capacity_log_;
+  // Set once at start, read per reply (not per chunk): a mutex is enough.
+  mutable absl::Mutex replica_mu_;
+  std::string replica_ ABSL_GUARDED_BY(replica_mu_);
 };
 
 }  // namespace streamgate::llm

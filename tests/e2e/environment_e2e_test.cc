@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_helpers.h"
+#include "tests/llm-service/llm_test_client.h"
 
 namespace streamgate::testing {
 namespace {
@@ -44,6 +45,26 @@ TEST(EnvironmentE2e, LlmServiceWarnsAboutAVariableNoFlagOwns) {
                          "warning llm-service unknown environment variable ignored "
                          "name=LLM_SERVICE_MOCK_DELAY_MS"))
       << llm.OutputForDiagnostics();
+}
+
+// The replica's address: the bound one by default, its twin's value when set; the listening
+// line says which, and every reply's Started carries it.
+TEST(EnvironmentE2e, LlmServiceAdvertisesItsAddressOrTheOneItIsGiven) {
+  ChildProcess plain({BinaryPath("llm-service"), "--port=0", "--metrics-port=0"});
+  const int port = WaitForListeningPort(plain, 10s);
+  ASSERT_GT(port, 0);
+  EXPECT_TRUE(AnyLineHas(plain, "replica=127.0.0.1:" + std::to_string(port)))
+      << plain.OutputForDiagnostics();
+  EXPECT_EQ(ChatOnce(TestChannel(port), OneMessage("where")).replica,
+            "127.0.0.1:" + std::to_string(port));
+
+  ChildProcess named({BinaryPath("llm-service"), "--port=0", "--metrics-port=0"},
+                     {"LLM_SERVICE_ADVERTISE_ADDRESS=llm-1.internal:7443"});
+  const int named_port = WaitForListeningPort(named, 10s);
+  ASSERT_GT(named_port, 0);
+  EXPECT_TRUE(AnyLineHas(named, "replica=llm-1.internal:7443")) << named.OutputForDiagnostics();
+  EXPECT_FALSE(AnyLineHas(named, "unknown environment variable"));
+  EXPECT_EQ(ChatOnce(TestChannel(named_port), OneMessage("where")).replica, "llm-1.internal:7443");
 }
 
 // The model llm-service announces for the Claude provider (no call is made: a start is enough).

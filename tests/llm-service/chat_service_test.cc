@@ -30,6 +30,7 @@ struct ReplySeen {
   std::string text;
   int code = -1;  // Ended.code once ended
   std::string message;
+  std::string replica;  // Started.replica
   bool ended() const { return code >= 0; }
 };
 
@@ -79,6 +80,7 @@ class ChatClient {
         switch (event.event_case()) {
           case v1::ReplyEvent::kStarted:
             seen.kinds.push_back("started");
+            seen.replica = event.started().replica();
             break;
           case v1::ReplyEvent::kDelta:
             seen.kinds.push_back("delta");
@@ -181,6 +183,26 @@ TEST_F(ChatServiceTest, RepliesOnOneStreamEachMeanWhatAStreamChatCallMeans) {
   EXPECT_EQ(chat.reply(2).text, ChatOnce(channel_, OneMessage("and you")).text);
   EXPECT_TRUE(chat.Close().ok());
   EXPECT_EQ(server_->calls().total_started(), 4);  // two on the stream, two StreamChat calls
+}
+
+// Started names the replica on both doors: the bound address and port by default, or
+// --advertise-address as given.
+TEST_F(ChatServiceTest, StartedNamesTheReplicaThatHoldsTheReply) {
+  StartServer();
+  const std::string bound = "127.0.0.1:" + std::to_string(server_->port());
+  EXPECT_EQ(server_->replica(), bound);
+  ChatClient chat(channel_);
+  ASSERT_TRUE(chat.Start(1, OneMessage("where are you")));
+  ASSERT_TRUE(chat.ReadUntilEnded({1}));
+  EXPECT_EQ(chat.reply(1).replica, bound);
+  EXPECT_EQ(ChatOnce(channel_, OneMessage("and here")).replica, bound);
+  EXPECT_TRUE(chat.Close().ok());
+
+  server_.reset();
+  provider_->Shutdown();
+  config_.advertise_address = "llm-2.llm.svc.cluster.local:50051";
+  StartServer();
+  EXPECT_EQ(ChatOnce(channel_, OneMessage("named")).replica, "llm-2.llm.svc.cluster.local:50051");
 }
 
 TEST_F(ChatServiceTest, ABadRequestEndsThatReplyWithInvalidArgumentAndNothingElse) {

@@ -66,6 +66,7 @@ ChatOutcome ChatOnce(const std::shared_ptr<grpc::Channel>& channel,
   llm::v1::StreamChatResponse response;
   while (reader->Read(&response)) {
     outcome.started |= response.has_started();
+    if (response.has_started()) outcome.replica = response.started().replica();
     if (response.has_delta()) outcome.text += response.delta().text();
     outcome.completed |= response.has_completed();
   }

@@ -48,6 +48,7 @@ struct ChatOutcome {
   grpc::Status status;
   std::string text;
   bool started = false;
+  std::string replica;  // Started.replica
   bool completed = false;
 };
 // One StreamChat call; `token` non-empty adds "authorization: Bearer <token>".
