@@ -15,7 +15,7 @@
 #include "gateway/mux_backend.h"
 #include "gateway/per_call_backend.h"
 #include "gateway/store/memory_session_store.h"
-#include "gateway/store/sqlite_session_store.h"
+#include "gateway/store/queued_session_store.h"
 #include "gateway/ws_connection.h"
 
 namespace streamgate::gateway {
@@ -58,7 +58,7 @@ absl::StatusOr<std::unique_ptr<SessionStore>> OpenStore(const GatewayConfig& con
     std::error_code ignored;
     std::filesystem::create_directories(std::filesystem::path(*path).parent_path(), ignored);
   }
-  auto store = SqliteSessionStore::Open(SqliteSessionStore::Options{
+  auto store = QueuedSessionStore::OpenSqlite(QueuedSessionStore::Options{
       .path = *path,
       .flush_interval = config.store_flush_interval,
       .max_queued_bytes = static_cast<size_t>(config.store_queue_bytes),

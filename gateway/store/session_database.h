@@ -15,6 +15,7 @@
 #include "gateway/store/frame_bound.h"
 #include "gateway/store/session_store.h"
 #include "gateway/store/sqlite_statement.h"
+#include "gateway/store/store_backend.h"
 #include "gateway/store/store_write_queue.h"
 
 namespace streamgate::gateway {
@@ -25,10 +26,10 @@ struct FrameRun;
 // (prepared once, reused for every group), and the SQL of every write. Commit applies a
 // StoreWriteBatch as one transaction; Load reads one session.
 //
-// Owns the connection and its statements. Created by SqliteSessionStore::Open on the
+// Owns the connection and its statements. Created by QueuedSessionStore::Open on the
 // caller's thread, then used only by the store's thread: one thread at a time, so the
 // connection is opened without SQLite's own mutex.
-class SessionDatabase {
+class SessionDatabase final : public StoreBackend {
  public:
   static constexpr int64_t kSchemaVersion = 2;
 
@@ -37,19 +38,20 @@ class SessionDatabase {
   // power cut after the next checkpoint) and checks or creates the schema. Every error
   // names the path and says what is wrong with it, ready to print before exiting.
   static absl::StatusOr<std::unique_ptr<SessionDatabase>> Open(const std::string& path);
-  ~SessionDatabase();
+  ~SessionDatabase() override;
   SessionDatabase(const SessionDatabase&) = delete;
   SessionDatabase& operator=(const SessionDatabase&) = delete;
 
   // Applies every write of `batch` (not its loads), sessions first, then the idle
   // deletion, in one transaction. On error nothing of it is applied.
-  absl::Status Commit(const StoreWriteBatch& batch);
+  absl::Status Commit(const StoreWriteBatch& batch) override;
   // How many sessions the last successful Commit's idle deletion removed.
-  uint64_t expired_sessions() const { return expired_sessions_; }
+  uint64_t expired_sessions() const override { return expired_sessions_; }
   // The committed session, or nullopt when it has no row.
-  absl::StatusOr<std::optional<SessionSnapshot>> Load(const std::string& session_id);
+  absl::StatusOr<std::optional<SessionSnapshot>> Load(const std::string& session_id) override;
 
   const std::string& path() const { return path_; }
+  const std::string& where() const override { return path_; }
 
  private:
   // A loss noted for a session without a row yet; merged into the row when it is put.

@@ -82,7 +82,7 @@ struct StoreWriteBatch {
 //  - DeleteSession discards every queued write of the session first.
 // queued_bytes() counts what is queued plus what the thread took and has not committed.
 //
-// Not thread-safe: SqliteSessionStore guards it with its mutex (never held for disk I/O).
+// Not thread-safe: QueuedSessionStore guards it with its mutex (never held for disk I/O).
 class StoreWriteQueue {
  public:
   explicit StoreWriteQueue(uint64_t max_bytes) : max_bytes_(max_bytes) {}

@@ -8,8 +8,8 @@
 
 #include "absl/time/time.h"
 #include "gateway/store/memory_session_store.h"
+#include "gateway/store/queued_session_store.h"
 #include "gateway/store/session_store.h"
-#include "gateway/store/sqlite_session_store.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/store/store_test_support.h"
 #include "tests/support/temp_dir.h"
@@ -36,7 +36,7 @@ struct MemoryStore {
 
 struct SqliteStore {
   static std::unique_ptr<SessionStore> Make(const std::string& dir, size_t max_bytes) {
-    auto store = SqliteSessionStore::Open(
+    auto store = QueuedSessionStore::OpenSqlite(
         {.path = dir + "/state/sessions.db", .max_queued_bytes = max_bytes});
     EXPECT_TRUE(store.ok()) << store.status();
     if (!store.ok()) return nullptr;

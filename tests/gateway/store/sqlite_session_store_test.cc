@@ -1,5 +1,3 @@
-#include "gateway/store/sqlite_session_store.h"
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "gateway/store/queued_session_store.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/store/store_test_support.h"
 #include "tests/support/temp_dir.h"
@@ -31,16 +30,16 @@ constexpr absl::Duration kFlushTimeout = absl::Seconds(10);
 // Long enough that only Flush, Load, the half-full queue or the destructor commit.
 constexpr absl::Duration kNever = absl::Hours(1);
 
-class SqliteSessionStoreTest : public ::testing::Test {
+class QueuedSessionStoreTest : public ::testing::Test {
  protected:
   std::string path() const { return dir_.Path("sessions.db"); }
 
-  std::unique_ptr<SqliteSessionStore> OpenStore(SqliteSessionStore::Options options) {
-    auto store = SqliteSessionStore::Open(std::move(options));
+  std::unique_ptr<QueuedSessionStore> OpenStore(QueuedSessionStore::Options options) {
+    auto store = QueuedSessionStore::OpenSqlite(std::move(options));
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? *std::move(store) : nullptr;
   }
-  std::unique_ptr<SqliteSessionStore> OpenStore() {
+  std::unique_ptr<QueuedSessionStore> OpenStore() {
     return OpenStore({.path = path(), .flush_interval = kNever});
   }
 
@@ -58,7 +57,7 @@ class SqliteSessionStoreTest : public ::testing::Test {
   streamgate::testing::TempDir dir_;
 };
 
-TEST_F(SqliteSessionStoreTest, DataSurvivesClosingAndReopeningTheFile) {
+TEST_F(QueuedSessionStoreTest, DataSurvivesClosingAndReopeningTheFile) {
   StoredSession session = MakeSession("s1");
   StoredConversation conversation = MakeConversation("s1", "a", "history");
   {
@@ -80,14 +79,14 @@ TEST_F(SqliteSessionStoreTest, DataSurvivesClosingAndReopeningTheFile) {
   EXPECT_EQ(loaded->replay.front().seq, 11u);
 }
 
-TEST_F(SqliteSessionStoreTest, CreatesTheParentDirectories) {
+TEST_F(QueuedSessionStoreTest, CreatesTheParentDirectories) {
   std::string nested = dir_.Path("a/b/c/sessions.db");
   auto store = OpenStore({.path = nested});
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(access(nested.c_str(), F_OK), 0);
 }
 
-TEST_F(SqliteSessionStoreTest, WhatWasQueuedBeforeFlushIsOnDiskAfterIt) {
+TEST_F(QueuedSessionStoreTest, WhatWasQueuedBeforeFlushIsOnDiskAfterIt) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
   for (int i = 0; i < 10; ++i) {
@@ -106,7 +105,7 @@ TEST_F(SqliteSessionStoreTest, WhatWasQueuedBeforeFlushIsOnDiskAfterIt) {
   EXPECT_EQ(store->stats().queued_bytes, 0u);
 }
 
-TEST_F(SqliteSessionStoreTest, EachCommittedGroupIsTimedInTheHistogram) {
+TEST_F(QueuedSessionStoreTest, EachCommittedGroupIsTimedInTheHistogram) {
   common::metrics::Histogram commits(common::metrics::LatencySecondsBuckets());
   auto store = OpenStore({.path = path(), .flush_interval = kNever, .commit_seconds = &commits});
   ASSERT_NE(store, nullptr);
@@ -121,7 +120,7 @@ TEST_F(SqliteSessionStoreTest, EachCommittedGroupIsTimedInTheHistogram) {
   EXPECT_GT(snapshot.sum, 0);
 }
 
-TEST_F(SqliteSessionStoreTest, OpsQueuedWithinOneIntervalCommitAsOneTransaction) {
+TEST_F(QueuedSessionStoreTest, OpsQueuedWithinOneIntervalCommitAsOneTransaction) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
   for (int i = 0; i < 500; ++i) {
@@ -141,7 +140,7 @@ TEST_F(SqliteSessionStoreTest, OpsQueuedWithinOneIntervalCommitAsOneTransaction)
   EXPECT_EQ(QueryInt(path(), "SELECT sum(last_seq - first_seq + 1) FROM frame_runs"), 500);
 }
 
-TEST_F(SqliteSessionStoreTest, CommitsEveryFlushIntervalWithoutBeingAsked) {
+TEST_F(QueuedSessionStoreTest, CommitsEveryFlushIntervalWithoutBeingAsked) {
   auto store = OpenStore({.path = path(), .flush_interval = absl::Milliseconds(10)});
   ASSERT_NE(store, nullptr);
   store->PutSession(MakeSession("s1"));
@@ -149,7 +148,7 @@ TEST_F(SqliteSessionStoreTest, CommitsEveryFlushIntervalWithoutBeingAsked) {
   EXPECT_EQ(QueryInt(path(), "SELECT count(*) FROM sessions"), 1);
 }
 
-TEST_F(SqliteSessionStoreTest, CommitsEarlyWhenTheQueuePassesHalfItsBound) {
+TEST_F(QueuedSessionStoreTest, CommitsEarlyWhenTheQueuePassesHalfItsBound) {
   auto store = OpenStore({.path = path(), .flush_interval = kNever, .max_queued_bytes = 64 * 1024});
   ASSERT_NE(store, nullptr);
   store->PutSession(MakeSession("s1"));
@@ -158,16 +157,16 @@ TEST_F(SqliteSessionStoreTest, CommitsEarlyWhenTheQueuePassesHalfItsBound) {
   EXPECT_EQ(store->stats().dropped_frames, 0u);
 }
 
-TEST_F(SqliteSessionStoreTest, UsesWriteAheadLogging) {
+TEST_F(QueuedSessionStoreTest, UsesWriteAheadLogging) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store_test::QueryText(path(), "PRAGMA journal_mode"), "wal");
 }
 
-TEST_F(SqliteSessionStoreTest, RefusesANewerSchemaVersionNamingThePath) {
+TEST_F(QueuedSessionStoreTest, RefusesANewerSchemaVersionNamingThePath) {
   { ASSERT_NE(OpenStore(), nullptr); }
   store_test::ExecSql(path(), "UPDATE store_schema SET version = 3");
-  auto store = SqliteSessionStore::Open({.path = path()});
+  auto store = QueuedSessionStore::OpenSqlite({.path = path()});
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(store.status().message().find(path()), absl::string_view::npos) << store.status();
@@ -175,31 +174,31 @@ TEST_F(SqliteSessionStoreTest, RefusesANewerSchemaVersionNamingThePath) {
       << store.status();
 }
 
-TEST_F(SqliteSessionStoreTest, RefusesAFileThatIsNotADatabase) {
+TEST_F(QueuedSessionStoreTest, RefusesAFileThatIsNotADatabase) {
   std::string text(4096, 'x');
   dir_.Write("sessions.db", "this is not a database\n" + text);
-  auto store = SqliteSessionStore::Open({.path = path()});
+  auto store = QueuedSessionStore::OpenSqlite({.path = path()});
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find(path()), absl::string_view::npos) << store.status();
   EXPECT_NE(store.status().message().find("is not a SQLite database"), absl::string_view::npos)
       << store.status();
 }
 
-TEST_F(SqliteSessionStoreTest, RefusesADatabaseOfSomethingElse) {
+TEST_F(QueuedSessionStoreTest, RefusesADatabaseOfSomethingElse) {
   store_test::ExecSql(path(), "CREATE TABLE unrelated (x INTEGER)");
-  auto store = SqliteSessionStore::Open({.path = path()});
+  auto store = QueuedSessionStore::OpenSqlite({.path = path()});
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find("not a session store"), absl::string_view::npos)
       << store.status();
 }
 
-TEST_F(SqliteSessionStoreTest, RefusesADirectoryThatIsNotWritable) {
+TEST_F(QueuedSessionStoreTest, RefusesADirectoryThatIsNotWritable) {
   std::string locked = dir_.Path("locked");
   ASSERT_EQ(mkdir(locked.c_str(), 0555), 0);
   // Root writes through permission bits; /proc/self takes no new files even for root.
   std::string directory = access(locked.c_str(), W_OK) != 0 ? locked : "/proc/self";
   std::string file = directory + "/sessions.db";
-  auto store = SqliteSessionStore::Open({.path = file});
+  auto store = QueuedSessionStore::OpenSqlite({.path = file});
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), absl::StatusCode::kPermissionDenied) << store.status();
   EXPECT_NE(store.status().message().find(file), absl::string_view::npos) << store.status();
@@ -208,24 +207,25 @@ TEST_F(SqliteSessionStoreTest, RefusesADirectoryThatIsNotWritable) {
   chmod(locked.c_str(), 0755);  // so that TempDir can remove it
 }
 
-TEST_F(SqliteSessionStoreTest, ReportsADirectoryThatCannotBeCreated) {
+TEST_F(QueuedSessionStoreTest, ReportsADirectoryThatCannotBeCreated) {
   dir_.Write("plain-file", "not a directory");
   std::string file = dir_.Path("plain-file/sub/sessions.db");
-  auto store = SqliteSessionStore::Open({.path = file});
+  auto store = QueuedSessionStore::OpenSqlite({.path = file});
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find(file), absl::string_view::npos) << store.status();
   EXPECT_NE(store.status().message().find("cannot create directory"), absl::string_view::npos)
       << store.status();
 }
 
-TEST_F(SqliteSessionStoreTest, RejectsOptionsThatCannotWork) {
+TEST_F(QueuedSessionStoreTest, RejectsOptionsThatCannotWork) {
   EXPECT_FALSE(
-      SqliteSessionStore::Open({.path = path(), .flush_interval = absl::ZeroDuration()}).ok());
-  EXPECT_FALSE(SqliteSessionStore::Open({.path = path(), .max_queued_bytes = 0}).ok());
-  EXPECT_FALSE(SqliteSessionStore::Open({.path = ""}).ok());
+      QueuedSessionStore::OpenSqlite({.path = path(), .flush_interval = absl::ZeroDuration()})
+          .ok());
+  EXPECT_FALSE(QueuedSessionStore::OpenSqlite({.path = path(), .max_queued_bytes = 0}).ok());
+  EXPECT_FALSE(QueuedSessionStore::OpenSqlite({.path = ""}).ok());
 }
 
-TEST_F(SqliteSessionStoreTest, DeleteIdleBeforeRemovesTheRowsOfEveryTable) {
+TEST_F(QueuedSessionStoreTest, DeleteIdleBeforeRemovesTheRowsOfEveryTable) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
   const int64_t now = store_test::NowMs();
@@ -244,7 +244,7 @@ TEST_F(SqliteSessionStoreTest, DeleteIdleBeforeRemovesTheRowsOfEveryTable) {
   EXPECT_EQ(QueryInt(path(), "SELECT sum(last_seq - first_seq + 1) FROM frame_runs"), 4);
 }
 
-TEST_F(SqliteSessionStoreTest, DeletesIdleSessionsByItself) {
+TEST_F(QueuedSessionStoreTest, DeletesIdleSessionsByItself) {
   auto store = OpenStore({.path = path(),
                           .flush_interval = kNever,
                           .session_ttl = absl::Hours(1),
@@ -258,7 +258,7 @@ TEST_F(SqliteSessionStoreTest, DeletesIdleSessionsByItself) {
   EXPECT_FALSE(LoadNow(*store, "idle").has_value());
 }
 
-TEST_F(SqliteSessionStoreTest, TheDestructorCommitsWhatIsQueued) {
+TEST_F(QueuedSessionStoreTest, TheDestructorCommitsWhatIsQueued) {
   {
     auto store = OpenStore();
     ASSERT_NE(store, nullptr);
@@ -272,7 +272,7 @@ TEST_F(SqliteSessionStoreTest, TheDestructorCommitsWhatIsQueued) {
             100);
 }
 
-TEST_F(SqliteSessionStoreTest, LoadSeesWritesQueuedBeforeItThoughNotYetCommitted) {
+TEST_F(QueuedSessionStoreTest, LoadSeesWritesQueuedBeforeItThoughNotYetCommitted) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
   store->PutSession(MakeSession("s1"));
@@ -284,7 +284,7 @@ TEST_F(SqliteSessionStoreTest, LoadSeesWritesQueuedBeforeItThoughNotYetCommitted
   EXPECT_EQ(SeqsOf(loaded->replay), (std::vector<uint64_t>{3, 4, 5}));
 }
 
-TEST_F(SqliteSessionStoreTest, FlushFromALoadCallbackIsRefusedRatherThanDeadlocking) {
+TEST_F(QueuedSessionStoreTest, FlushFromALoadCallbackIsRefusedRatherThanDeadlocking) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
   std::promise<absl::Status> flushed;
@@ -296,7 +296,7 @@ TEST_F(SqliteSessionStoreTest, FlushFromALoadCallbackIsRefusedRatherThanDeadlock
   EXPECT_EQ(result.get().code(), absl::StatusCode::kFailedPrecondition);
 }
 
-TEST_F(SqliteSessionStoreTest, AFailedCommitIsReportedByFlush) {
+TEST_F(QueuedSessionStoreTest, AFailedCommitIsReportedByFlush) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
   store->PutSession(MakeSession("s1"));
@@ -312,7 +312,7 @@ TEST_F(SqliteSessionStoreTest, AFailedCommitIsReportedByFlush) {
   EXPECT_EQ(QueryInt(path(), "SELECT count(*) FROM sessions"), 1);
 }
 
-TEST_F(SqliteSessionStoreTest, AVersion1FileHasItsFramesMovedIntoRuns) {
+TEST_F(QueuedSessionStoreTest, AVersion1FileHasItsFramesMovedIntoRuns) {
   // A store as the first version wrote it: one row per frame.
   store_test::ExecSql(path(), R"sql(
     CREATE TABLE store_schema (version INTEGER NOT NULL);
@@ -351,7 +351,7 @@ TEST_F(SqliteSessionStoreTest, AVersion1FileHasItsFramesMovedIntoRuns) {
   EXPECT_EQ(s1->replay[3].frame, "eight");
 }
 
-TEST_F(SqliteSessionStoreTest, ADamagedRunFailsTheLoadInsteadOfReplayingHalf) {
+TEST_F(QueuedSessionStoreTest, ADamagedRunFailsTheLoadInsteadOfReplayingHalf) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
   store->PutSession(MakeSession("s1"));

@@ -1,4 +1,4 @@
-#include "gateway/store/sqlite_session_store.h"
+#include "gateway/store/queued_session_store.h"
 
 #include <pthread.h>
 
@@ -15,7 +15,7 @@ namespace {
 
 constexpr absl::Duration kShutdownFlushTimeout = absl::Seconds(5);
 
-absl::Status CheckOptions(const SqliteSessionStore::Options& options) {
+absl::Status CheckOptions(const QueuedSessionStore::Options& options) {
   auto positive = [](absl::Duration duration) { return duration > absl::ZeroDuration(); };
   if (!positive(options.flush_interval)) {
     return absl::InvalidArgumentError("session store: the flush interval must be positive");
@@ -34,23 +34,31 @@ absl::Status CheckOptions(const SqliteSessionStore::Options& options) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::Open(Options options) {
+absl::StatusOr<std::unique_ptr<QueuedSessionStore>> QueuedSessionStore::OpenSqlite(
+    Options options) {
   if (absl::Status status = CheckOptions(options); !status.ok()) return status;
   absl::StatusOr<std::unique_ptr<SessionDatabase>> database = SessionDatabase::Open(options.path);
   if (!database.ok()) return database.status();
   common::Logger("store")->info("session store open path={} schema_version={}", options.path,
                                 SessionDatabase::kSchemaVersion);
-  return std::unique_ptr<SqliteSessionStore>(
-      new SqliteSessionStore(std::move(options), *std::move(database)));
+  return std::unique_ptr<QueuedSessionStore>(
+      new QueuedSessionStore(std::move(options), *std::move(database)));
 }
 
-SqliteSessionStore::SqliteSessionStore(Options options, std::unique_ptr<SessionDatabase> database)
+absl::StatusOr<std::unique_ptr<QueuedSessionStore>> QueuedSessionStore::Open(
+    Options options, std::unique_ptr<StoreBackend> backend) {
+  if (absl::Status status = CheckOptions(options); !status.ok()) return status;
+  return std::unique_ptr<QueuedSessionStore>(
+      new QueuedSessionStore(std::move(options), std::move(backend)));
+}
+
+QueuedSessionStore::QueuedSessionStore(Options options, std::unique_ptr<StoreBackend> database)
     : options_(std::move(options)),
       database_(std::move(database)),
       queue_(options_.max_queued_bytes),
       thread_([this] { Run(); }) {}
 
-SqliteSessionStore::~SqliteSessionStore() {
+QueuedSessionStore::~QueuedSessionStore() {
   absl::Status flushed = Flush(kShutdownFlushTimeout);
   if (!flushed.ok()) {
     common::Logger("store")->warn("session store shutdown flush failed error=\"{}\"",
@@ -64,44 +72,44 @@ SqliteSessionStore::~SqliteSessionStore() {
   thread_.join();
 }
 
-void SqliteSessionStore::PutSession(const StoredSession& session) {
+void QueuedSessionStore::PutSession(const StoredSession& session) {
   absl::MutexLock lock(&mu_);
   if (!stopping_) queue_.PutSession(session);
 }
 
-void SqliteSessionStore::PutConversation(const StoredConversation& conversation) {
+void QueuedSessionStore::PutConversation(const StoredConversation& conversation) {
   absl::MutexLock lock(&mu_);
   if (!stopping_) queue_.PutConversation(conversation);
 }
 
-void SqliteSessionStore::DeleteConversation(std::string_view session_id,
+void QueuedSessionStore::DeleteConversation(std::string_view session_id,
                                             std::string_view conversation_id) {
   absl::MutexLock lock(&mu_);
   if (!stopping_) queue_.DeleteConversation(session_id, conversation_id);
 }
 
-void SqliteSessionStore::AppendFrames(std::string_view session_id,
+void QueuedSessionStore::AppendFrames(std::string_view session_id,
                                       std::vector<StoredFrame> frames) {
   absl::MutexLock lock(&mu_);
   if (!stopping_) queue_.AppendFrames(session_id, std::move(frames));
 }
 
-void SqliteSessionStore::DropFramesBelow(std::string_view session_id, uint64_t seq) {
+void QueuedSessionStore::DropFramesBelow(std::string_view session_id, uint64_t seq) {
   absl::MutexLock lock(&mu_);
   if (!stopping_) queue_.DropFramesBelow(session_id, seq);
 }
 
-void SqliteSessionStore::DeleteSession(std::string_view session_id) {
+void QueuedSessionStore::DeleteSession(std::string_view session_id) {
   absl::MutexLock lock(&mu_);
   if (!stopping_) queue_.DeleteSession(session_id);
 }
 
-void SqliteSessionStore::DeleteIdleBefore(int64_t cutoff_ms) {
+void QueuedSessionStore::DeleteIdleBefore(int64_t cutoff_ms) {
   absl::MutexLock lock(&mu_);
   if (!stopping_) queue_.DeleteIdleBefore(cutoff_ms);
 }
 
-void SqliteSessionStore::Load(std::string session_id,
+void QueuedSessionStore::Load(std::string session_id,
                               std::function<void(std::optional<SessionSnapshot>)> done) {
   {
     absl::MutexLock lock(&mu_);
@@ -114,11 +122,11 @@ void SqliteSessionStore::Load(std::string session_id,
   done(std::nullopt);
 }
 
-bool SqliteSessionStore::Committed(FlushWait* wait) {
+bool QueuedSessionStore::Committed(FlushWait* wait) {
   return wait->store->committed_batches_ >= wait->batch;
 }
 
-absl::Status SqliteSessionStore::Flush(absl::Duration timeout) {
+absl::Status QueuedSessionStore::Flush(absl::Duration timeout) {
   if (std::this_thread::get_id() == thread_.get_id()) {
     return absl::FailedPreconditionError(
         "session store: Flush called on the store's own thread (from a Load callback)");
@@ -131,25 +139,25 @@ absl::Status SqliteSessionStore::Flush(absl::Duration timeout) {
   wake_ = true;
   if (!mu_.AwaitWithTimeout(absl::Condition(&Committed, &wait), timeout)) {
     return absl::DeadlineExceededError(
-        absl::StrCat("session store ", options_.path, ": flush did not finish within ",
+        absl::StrCat("session store ", database_->where(), ": flush did not finish within ",
                      absl::FormatDuration(timeout), " (the disk is slow or stuck)"));
   }
   if (last_failed_batch_ >= uncommitted_from) return last_error_;
   return absl::OkStatus();
 }
 
-SessionStore::Stats SqliteSessionStore::stats() const {
+SessionStore::Stats QueuedSessionStore::stats() const {
   absl::MutexLock lock(&mu_);
   return Stats{.queued_bytes = queue_.queued_bytes(),
                .dropped_frames = queue_.dropped_frames(),
                .commits = commits_};
 }
 
-bool SqliteSessionStore::ShouldCycle() const {
+bool QueuedSessionStore::ShouldCycle() const {
   return wake_ || stopping_ || queue_.pending_bytes() > options_.max_queued_bytes / 2;
 }
 
-void SqliteSessionStore::Run() {
+void QueuedSessionStore::Run() {
   // Named for `top -H` and per-thread CPU accounting (/proc/<pid>/task/<tid>/comm).
   pthread_setname_np(pthread_self(), "sg-store");
   absl::Time now = absl::Now();
@@ -169,14 +177,14 @@ void SqliteSessionStore::Run() {
   AnswerLoads(left, /*abandoned=*/true);
 }
 
-bool SqliteSessionStore::Cycle(ThreadState& state) {
+bool QueuedSessionStore::Cycle(ThreadState& state) {
   StoreWriteBatch batch;
   uint64_t batch_id = 0;
   uint64_t dropped_frames = 0;
   bool abandoned = false;
   {
     absl::MutexLock lock(&mu_);
-    mu_.AwaitWithDeadline(absl::Condition(this, &SqliteSessionStore::ShouldCycle),
+    mu_.AwaitWithDeadline(absl::Condition(this, &QueuedSessionStore::ShouldCycle),
                           std::min(state.next_flush, state.next_expiry));
     abandoned = abandoned_;
     batch = queue_.Take();
@@ -234,7 +242,7 @@ bool SqliteSessionStore::Cycle(ThreadState& state) {
   return !abandoned_ && !(stopping_ && queue_.empty());
 }
 
-void SqliteSessionStore::AnswerLoads(std::vector<PendingLoad>& loads, bool abandoned) {
+void QueuedSessionStore::AnswerLoads(std::vector<PendingLoad>& loads, bool abandoned) {
   for (PendingLoad& load : loads) {
     std::optional<SessionSnapshot> snapshot;
     if (!abandoned) {

@@ -19,24 +19,26 @@
 #include "common/metrics/metric.h"
 #include "gateway/store/session_database.h"
 #include "gateway/store/session_store.h"
+#include "gateway/store/store_backend.h"
 #include "gateway/store/store_write_queue.h"
 
 namespace streamgate::gateway {
 
-// The SessionStore on one SQLite file (WAL), the default. Writers on any thread only move
-// an operation into the StoreWriteQueue under mu_, which is never held across disk I/O.
-// The store's own thread takes the whole queue every flush_interval (sooner when it
-// passes half of max_queued_bytes, or when a Flush or Load asks), commits it as one
-// transaction, then answers the Loads that were queued with it; about every
-// expiry_interval it also deletes the sessions idle for longer than session_ttl.
+// A SessionStore whose writes are queued and committed in groups by its own thread, on a
+// StoreBackend: one SQLite file (WAL; the default) or one Redis (several gateways). Writers
+// on any thread only move an operation into the StoreWriteQueue under mu_, which is never
+// held across the backend's I/O. The store's thread takes the whole queue every
+// flush_interval (sooner when it passes half of max_queued_bytes, or when a Flush or Load
+// asks), commits it as one group, then answers the Loads that were queued with it; about
+// every expiry_interval it also deletes the sessions idle for longer than session_ttl.
 //
-// Owns the thread, the queue and the SessionDatabase (used only by the thread once Open
-// returns). Owned by main; outlives every caller. The destructor flushes (at most 5 s,
-// then what is still queued is lost) and joins the thread.
-class SqliteSessionStore final : public SessionStore {
+// Owns the thread, the queue and the backend (used only by the thread once open). Owned by
+// main; outlives every caller. The destructor flushes (at most 5 s, then what is still
+// queued is lost) and joins the thread.
+class QueuedSessionStore final : public SessionStore {
  public:
   struct Options {
-    std::string path;
+    std::string path;  // OpenSqlite's file
     absl::Duration flush_interval = absl::Milliseconds(100);
     size_t max_queued_bytes = size_t{64} << 20;
     absl::Duration session_ttl = absl::Hours(24);
@@ -49,10 +51,13 @@ class SqliteSessionStore final : public SessionStore {
 
   // Opens or creates the file (see SessionDatabase::Open) and starts the thread. Every
   // error names the path; the gateway prints it and exits with code 2.
-  static absl::StatusOr<std::unique_ptr<SqliteSessionStore>> Open(Options options);
-  ~SqliteSessionStore() override;
-  SqliteSessionStore(const SqliteSessionStore&) = delete;
-  SqliteSessionStore& operator=(const SqliteSessionStore&) = delete;
+  static absl::StatusOr<std::unique_ptr<QueuedSessionStore>> OpenSqlite(Options options);
+  // On any backend (the Redis one); `options.path` is not used.
+  static absl::StatusOr<std::unique_ptr<QueuedSessionStore>> Open(
+      Options options, std::unique_ptr<StoreBackend> backend);
+  ~QueuedSessionStore() override;
+  QueuedSessionStore(const QueuedSessionStore&) = delete;
+  QueuedSessionStore& operator=(const QueuedSessionStore&) = delete;
 
   void PutSession(const StoredSession& session) override;
   void PutConversation(const StoredConversation& conversation) override;
@@ -80,11 +85,11 @@ class SqliteSessionStore final : public SessionStore {
     uint64_t dropped_logged = 0;
   };
   struct FlushWait {
-    const SqliteSessionStore* store;
+    const QueuedSessionStore* store;
     uint64_t batch;
   };
 
-  SqliteSessionStore(Options options, std::unique_ptr<SessionDatabase> database);
+  QueuedSessionStore(Options options, std::unique_ptr<StoreBackend> backend);
   void Run();
   // Waits for a reason, then commits one batch taken from the queue and answers its
   // loads; false when the thread is to end.
@@ -94,7 +99,7 @@ class SqliteSessionStore final : public SessionStore {
   static bool Committed(FlushWait* wait) ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
   const Options options_;
-  const std::unique_ptr<SessionDatabase> database_;  // store thread only
+  const std::unique_ptr<StoreBackend> database_;  // store thread only
 
   mutable absl::Mutex mu_;
   StoreWriteQueue queue_ ABSL_GUARDED_BY(mu_);
