@@ -9,9 +9,11 @@
 #include "absl/time/time.h"
 #include "gateway/store/memory_session_store.h"
 #include "gateway/store/queued_session_store.h"
+#include "gateway/store/redis/redis_session_database.h"
 #include "gateway/store/session_store.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/store/store_test_support.h"
+#include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 
 namespace streamgate::gateway {
@@ -27,17 +29,39 @@ using store_test::SeqsOf;
 constexpr size_t kDefaultBound = size_t{64} << 20;
 constexpr absl::Duration kFlushTimeout = absl::Seconds(10);
 
+// What a store of a test lives on: a directory, and a Redis when the store needs one.
+struct StoreHome {
+  streamgate::testing::TempDir dir;
+  std::unique_ptr<streamgate::testing::RedisServer> redis;
+};
+
 struct MemoryStore {
-  static std::unique_ptr<SessionStore> Make(const std::string& /*dir*/, size_t max_bytes) {
+  static std::unique_ptr<SessionStore> Make(StoreHome& /*home*/, size_t max_bytes) {
     return std::make_unique<MemorySessionStore>(
         MemorySessionStore::Options{.max_queued_bytes = max_bytes});
   }
 };
 
 struct SqliteStore {
-  static std::unique_ptr<SessionStore> Make(const std::string& dir, size_t max_bytes) {
+  static std::unique_ptr<SessionStore> Make(StoreHome& home, size_t max_bytes) {
     auto store = QueuedSessionStore::OpenSqlite(
-        {.path = dir + "/state/sessions.db", .max_queued_bytes = max_bytes});
+        {.path = home.dir.path() + "/state/sessions.db", .max_queued_bytes = max_bytes});
+    EXPECT_TRUE(store.ok()) << store.status();
+    if (!store.ok()) return nullptr;
+    return *std::move(store);
+  }
+};
+
+// A real redis-server per test, shared by the stores the test opens (a reopened store sees
+// what the one before committed, as with the SQLite file).
+struct RedisStore {
+  static std::unique_ptr<SessionStore> Make(StoreHome& home, size_t max_bytes) {
+    if (home.redis == nullptr) home.redis = std::make_unique<streamgate::testing::RedisServer>();
+    if (!home.redis->ok()) return nullptr;
+    RedisSessionDatabase::Options redis{
+        .address = {.host = "127.0.0.1", .port = home.redis->port()}, .url = home.redis->url()};
+    auto store = QueuedSessionStore::Open({.max_queued_bytes = max_bytes},
+                                          std::make_unique<RedisSessionDatabase>(redis));
     EXPECT_TRUE(store.ok()) << store.status();
     if (!store.ok()) return nullptr;
     return *std::move(store);
@@ -47,7 +71,8 @@ struct SqliteStore {
 struct StoreNames {
   template <typename T>
   static std::string GetName(int) {
-    return std::is_same_v<T, MemoryStore> ? "Memory" : "Sqlite";
+    if (std::is_same_v<T, MemoryStore>) return "Memory";
+    return std::is_same_v<T, SqliteStore> ? "Sqlite" : "Redis";
   }
 };
 
@@ -55,12 +80,12 @@ template <typename Store>
 class SessionStoreContract : public ::testing::Test {
  protected:
   std::unique_ptr<SessionStore> MakeStore(size_t max_bytes = kDefaultBound) {
-    return Store::Make(dir_.path(), max_bytes);
+    return Store::Make(home_, max_bytes);
   }
-  streamgate::testing::TempDir dir_;
+  StoreHome home_;
 };
 
-using Stores = ::testing::Types<MemoryStore, SqliteStore>;
+using Stores = ::testing::Types<MemoryStore, SqliteStore, RedisStore>;
 TYPED_TEST_SUITE(SessionStoreContract, Stores, StoreNames);
 
 TYPED_TEST(SessionStoreContract, RoundTripsASessionWithItsConversationsAndFrames) {
