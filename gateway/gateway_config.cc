@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/store/redis/redis_url.h"
 
 namespace streamgate::gateway {
 
@@ -117,9 +118,14 @@ absl::Status ValidateSessions(const GatewayConfig& config) {
   if (config.resume_window < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--resume-window must not be negative");
   }
-  if (config.store != "memory" && config.store != "sqlite" &&
-      !(absl::StartsWith(config.store, "sqlite:") && config.store.size() > 7)) {
-    return absl::InvalidArgumentError("--store must be sqlite, sqlite:PATH or memory");
+  if (absl::StartsWith(config.store, "redis://")) {
+    if (auto redis = ParseRedisUrl(config.store); !redis.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--store: ", redis.status().message()));
+    }
+  } else if (config.store != "memory" && config.store != "sqlite" &&
+             !(absl::StartsWith(config.store, "sqlite:") && config.store.size() > 7)) {
+    return absl::InvalidArgumentError(
+        "--store must be sqlite, sqlite:PATH, redis://host[:port][/db] or memory");
   }
   if (config.store_flush_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--store-flush-interval must be positive");

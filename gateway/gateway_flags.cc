@@ -128,8 +128,11 @@ void AddGatewayFlags(common::OptionSet& options, GatewayConfig& config) {
   options.AddDuration("drain-retry-after",
                       "on SIGTERM, when clients are told to reconnect (spread up to twice it)",
                       &config.drain_retry_after);
-  options.AddString("store", "where sessions are kept: sqlite, sqlite:PATH or memory",
-                    &config.store);
+  options.AddString(
+      "store",
+      "where sessions are kept: sqlite, sqlite:PATH, redis://host[:port][/db] (shared by "
+      "gateways) or memory",
+      &config.store);
   options.SetDefaultText(
       "sqlite ($STATE_DIRECTORY, $XDG_STATE_HOME/streamgate or "
       "~/.local/state/streamgate, file gateway.db)");

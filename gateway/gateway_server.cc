@@ -16,6 +16,8 @@
 #include "gateway/per_call_backend.h"
 #include "gateway/store/memory_session_store.h"
 #include "gateway/store/queued_session_store.h"
+#include "gateway/store/redis/redis_session_database.h"
+#include "gateway/store/redis/redis_url.h"
 #include "gateway/ws_connection.h"
 
 namespace streamgate::gateway {
@@ -52,24 +54,41 @@ absl::StatusOr<std::unique_ptr<SessionStore>> OpenStore(const GatewayConfig& con
     return std::make_unique<MemorySessionStore>(MemorySessionStore::Options{
         .max_queued_bytes = static_cast<size_t>(config.store_queue_bytes)});
   }
-  *path = config.store == "sqlite" ? DefaultStorePath() : config.store.substr(7);
-  if (config.store == "sqlite") {
-    // The default directory is ours to make; a path given explicitly must exist.
-    std::error_code ignored;
-    std::filesystem::create_directories(std::filesystem::path(*path).parent_path(), ignored);
-  }
-  auto store = QueuedSessionStore::OpenSqlite(QueuedSessionStore::Options{
-      .path = *path,
+  auto commit_seconds = [&metrics] {
+    return &metrics.AddHistogram(
+        "streamgate_gateway_store_commit_seconds",
+        "How long the store's thread took to commit one group of writes (SQLite or Redis).",
+        common::metrics::LatencySecondsBuckets());
+  };
+  const QueuedSessionStore::Options queued{
       .flush_interval = config.store_flush_interval,
       .max_queued_bytes = static_cast<size_t>(config.store_queue_bytes),
       .session_ttl = config.session_ttl,
       // A short TTL (tests, small deployments) is swept in step with it.
       .expiry_interval =
           std::clamp(config.session_ttl / 4, absl::Milliseconds(100), absl::Minutes(1)),
-      .commit_seconds = &metrics.AddHistogram(
-          "streamgate_gateway_store_commit_seconds",
-          "How long the SQLite store's thread took to commit one group of writes.",
-          common::metrics::LatencySecondsBuckets())});
+      .commit_seconds = commit_seconds()};
+  if (absl::StartsWith(config.store, "redis://")) {
+    auto address = ParseRedisUrl(config.store);
+    if (!address.ok()) return address.status();
+    *path = config.store;
+    common::Logger("store")->info("session store redis host={} port={} db={}", address->host,
+                                  address->port, address->db);
+    auto store = QueuedSessionStore::Open(
+        queued, std::make_unique<RedisSessionDatabase>(
+                    RedisSessionDatabase::Options{.address = *address, .url = config.store}));
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<SessionStore>(*std::move(store));
+  }
+  *path = config.store == "sqlite" ? DefaultStorePath() : config.store.substr(7);
+  if (config.store == "sqlite") {
+    // The default directory is ours to make; a path given explicitly must exist.
+    std::error_code ignored;
+    std::filesystem::create_directories(std::filesystem::path(*path).parent_path(), ignored);
+  }
+  QueuedSessionStore::Options sqlite = queued;
+  sqlite.path = *path;
+  auto store = QueuedSessionStore::OpenSqlite(std::move(sqlite));
   if (!store.ok()) return store.status();
   return std::unique_ptr<SessionStore>(*std::move(store));
 }
@@ -258,7 +277,9 @@ void GatewayServer::Reload() {
 }
 
 std::string GatewayServer::store_description() const {
-  return config_.store == "memory" ? std::string("memory") : absl::StrCat("sqlite:", store_path_);
+  if (config_.store == "memory") return std::string("memory");
+  return absl::StartsWith(config_.store, "redis://") ? store_path_
+                                                     : absl::StrCat("sqlite:", store_path_);
 }
 
 bool GatewayServer::OnEverySession(const std::function<void(ChatSession&)>& fn,
