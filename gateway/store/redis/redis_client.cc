@@ -171,30 +171,31 @@ void RedisClient::FailLater(Callback done, absl::Status status) {
   });
 }
 
-void RedisClient::ArmRead() {
-  if (!want_read_ || reading_ || socket_ == nullptr) return;
-  reading_ = true;
-  socket_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                      [self = shared_from_this(), gen = generation_](boost::system::error_code ec) {
-                        if (gen != self->generation_) return;
-                        self->reading_ = false;
-                        if (ec || !self->want_read_) return;
-                        redisAsyncHandleRead(self->context_);
-                        if (gen == self->generation_) self->ArmRead();
-                      });
-}
+void RedisClient::ArmRead() { ArmWait(/*write=*/false); }
 
-void RedisClient::ArmWrite() {
-  if (!want_write_ || writing_ || socket_ == nullptr) return;
-  writing_ = true;
-  socket_->async_wait(boost::asio::posix::stream_descriptor::wait_write,
-                      [self = shared_from_this(), gen = generation_](boost::system::error_code ec) {
-                        if (gen != self->generation_) return;
-                        self->writing_ = false;
-                        if (ec || !self->want_write_) return;
-                        redisAsyncHandleWrite(self->context_);
-                        if (gen == self->generation_) self->ArmWrite();
-                      });
+void RedisClient::ArmWrite() { ArmWait(/*write=*/true); }
+
+// One wait per direction at most; hiredis reads or writes when the socket is ready, and the
+// wait is armed again while hiredis still wants that direction.
+void RedisClient::ArmWait(bool write) {
+  bool& wanted = write ? want_write_ : want_read_;
+  bool& waiting = write ? writing_ : reading_;
+  if (!wanted || waiting || socket_ == nullptr) return;
+  waiting = true;
+  socket_->async_wait(
+      write ? boost::asio::posix::stream_descriptor::wait_write
+            : boost::asio::posix::stream_descriptor::wait_read,
+      [self = shared_from_this(), gen = generation_, write](boost::system::error_code ec) {
+        if (gen != self->generation_) return;
+        (write ? self->writing_ : self->reading_) = false;
+        if (ec || !(write ? self->want_write_ : self->want_read_)) return;
+        if (write) {
+          redisAsyncHandleWrite(self->context_);
+        } else {
+          redisAsyncHandleRead(self->context_);
+        }
+        if (gen == self->generation_) self->ArmWait(write);
+      });
 }
 
 void RedisClient::ArmWatchdog() {
@@ -276,8 +277,11 @@ void RedisClient::OnConnect(const redisAsyncContext* context, int status) {
                                 client->reconnect_delay_ = client->options_.reconnect_min;
                                 client->SetUp(true);
                               }};
-  redisAsyncCommandArgv(client->context_, &RedisClient::OnReply, pending, select ? 2 : 1, args,
-                        lengths);
+  if (redisAsyncCommandArgv(client->context_, &RedisClient::OnReply, pending, select ? 2 : 1, args,
+                            lengths) != REDIS_OK) {
+    delete pending;
+    return client->Drop("could not send SELECT or PING");
+  }
   client->sent_at_.push_back(Clock::now());
 }
 

@@ -76,6 +76,7 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   void SetUp(bool up);
   void ArmRead();
   void ArmWrite();
+  void ArmWait(bool write);
   void ArmWatchdog();
   void FailLater(Callback done, absl::Status status);
 

@@ -307,7 +307,12 @@ absl::StatusOr<std::optional<SessionSnapshot>> RedisSessionDatabase::Load(
     return absl::InternalError(
         absl::StrCat("session store ", options_.url, ": a load was not answered: ", exec.str));
   }
-  if (exec.elements[0].elements.empty()) return std::optional<SessionSnapshot>();
+  // A session is a hash with its creation time: a hash left with only a loss mark (written
+  // while another gateway deleted the session) is no session.
+  const auto& fields = exec.elements[0].elements;
+  bool created = false;
+  for (size_t i = 0; i + 1 < fields.size(); i += 2) created |= fields[i].str == "created";
+  if (!created) return std::optional<SessionSnapshot>();
   SessionSnapshot snapshot;
   StoredSession& session = snapshot.session;
   session.id = session_id;

@@ -82,6 +82,13 @@ TEST_F(RedisSessionStoreTest, WhatOneGatewaysStoreCommitsAnothersReads) {
   EXPECT_EQ(Ask({"ZSCORE", "sg:idle", "shared"}).str, std::to_string(session.last_seen_ms));
 }
 
+TEST_F(RedisSessionStoreTest, AHashWithoutItsCreationTimeIsNoSession) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  Ask({"HSET", "sg:{half}:s", "lost_from", "7", "lost_through", "9"});
+  EXPECT_FALSE(LoadNow(*store, "half").has_value());
+}
+
 TEST_F(RedisSessionStoreTest, AGroupIsOneTransaction) {
   auto store = OpenStore(absl::Seconds(2), /*flush_interval=*/absl::Hours(1));  // only Flush
   ASSERT_NE(store, nullptr);
